@@ -1,0 +1,73 @@
+/**
+ * plotwire validate: checks NDJSON device lines (or stream objects) from a file or stdin against
+ * the protocol, so a sketch's output can be checked before the bridge ever sees it.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ProtocolError, decodeDeviceLine, decodeStreamLine } from '../../shared/index.js';
+import { UsageError, type Command } from '../command.js';
+
+const usage = `usage: plotwire validate [--stream] [--json] [--quiet] [FILE]
+
+Checks every line of FILE (or standard input) against the plotwire protocol and prints, for each
+bad line, its number and what is wrong; then a summary. Exits 1 when any line is invalid.
+
+  --stream   the lines are stream objects (bridge -> server) instead of device lines (serial)
+  --json     print one JSON object per bad line and a final summary object
+  --quiet    print only the summary
+  FILE       a file of lines; "-" or nothing reads standard input`;
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check device lines or stream objects (NDJSON) against the protocol',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { stream: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    });
+    if (positionals.length > 1) throw new UsageError('give at most one FILE');
+    const file = positionals[0];
+    const input = file === undefined || file === '-' ? process.stdin : createReadStream(file);
+    const opened = new Promise<void>((resolve, reject) => {
+      input.once('error', reject);
+      if (input === process.stdin) resolve();
+      else input.once('open', () => resolve());
+    });
+    await opened.catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    });
+
+    const decode = values.stream ? decodeStreamLine : decodeDeviceLine;
+    const counts: Record<string, number> = {};
+    let lineNo = 0;
+    let invalid = 0;
+    for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+      lineNo++;
+      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      try {
+        const kind = decode(text).kind;
+        counts[kind] = (counts[kind] ?? 0) + 1;
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        invalid++;
+        if (values.quiet) continue;
+        if (values.json) {
+          console.log(JSON.stringify({ line: lineNo, kind: err.kind, field: err.field, rule: err.rule, code: err.code, message: err.message }));
+        } else {
+          console.log(`line ${lineNo}: ${err.message}`);
+        }
+      }
+    }
+    const valid = lineNo - invalid;
+    if (values.json) {
+      console.log(JSON.stringify({ summary: true, lines: lineNo, valid, invalid, kinds: counts }));
+    } else {
+      const kinds = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
+      console.log(`${lineNo} lines: ${valid} valid${kinds ? ` (${kinds})` : ''}, ${invalid} invalid`);
+    }
+    return invalid === 0 ? 0 : 1;
+  },
+};

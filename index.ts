@@ -1,0 +1,2 @@
+/** The plotwire package: import { ... } from 'plotwire'. */
+export * from './shared/index.js';

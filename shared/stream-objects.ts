@@ -1,0 +1,193 @@
+/**
+ * Wire protocol 2: the newline-separated JSON objects a writer sends in a chunked POST to the
+ * stream server, Plotly's rules first and plotwire's extension (append + seq) beside them.
+ *
+ * Plotly's rule, per key: a scalar appends one point, an array replaces the trace's data.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { MAX_BATCH_POINTS, MAX_STREAM_LINE } from './limits.js';
+import { ProtocolError, parseJson } from './errors.js';
+import { compile } from './validate.js';
+
+/** HTTP header that carries the stream token (Plotly's name). */
+export const STREAM_TOKEN_HEADER = 'plotly-streamtoken';
+/** GET with the token header answers a StreamState: how far the server has stored this token. */
+export const STREAM_STATE_PATH = '/api/v1/streams/state';
+
+export const streamKeys = {
+  X: 'x',
+  Y: 'y',
+  Z: 'z',
+  TEXT: 'text',
+  MARKER: 'marker',
+  LINE: 'line',
+  LAYOUT: 'layout',
+  APPEND: 'append',
+  SEQ: 'seq',
+} as const;
+
+const S = streamKeys;
+/** Keys whose values are point data (as opposed to layout and the extension's own keys). */
+export const dataKeys = [S.X, S.Y, S.Z, S.TEXT, S.MARKER, S.LINE] as const;
+type DataKey = (typeof dataKeys)[number];
+
+/** `YYYY-MM-DD`, optionally with ` HH:MM`, `:SS` and up to six fraction digits (Plotly's date form). */
+export const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$/;
+const DATE_RULE = 'a number or a date string "YYYY-MM-DD HH:MM:SS.ffffff"';
+
+const scalars = () => [Type.Number(), Type.String(), Type.Null()];
+const Scalar = Type.Union(scalars(), { description: 'a number, a string or null' });
+const Points = Type.Array(Scalar, {
+  minItems: 1,
+  maxItems: MAX_BATCH_POINTS,
+  description: `an array of 1 to ${MAX_BATCH_POINTS} values, each a number, a string or null`,
+});
+const Value = Type.Union([...scalars(), Type.Array(Scalar)], {
+  description: "a number, a string or null (appends a point), or an array of them (replaces the trace's data)",
+});
+const Style = (what: string) =>
+  Type.Record(Type.String(), Value, { description: `an object of ${what} properties, each ${Value.description}` });
+const StylePoints = (what: string) =>
+  Type.Record(Type.String(), Points, { description: `an object of ${what} properties, each ${Points.description}` });
+
+/** plotwire's batch append: many points in one object, every array the same length. */
+export const AppendBatch = Type.Object(
+  {
+    [S.X]: Type.Optional(Points),
+    [S.Y]: Type.Optional(Points),
+    [S.Z]: Type.Optional(Points),
+    [S.TEXT]: Type.Optional(Points),
+    [S.MARKER]: Type.Optional(StylePoints('marker')),
+    [S.LINE]: Type.Optional(StylePoints('line')),
+  },
+  { additionalProperties: false, description: 'a batch of points: arrays of equal length under x, y, z, text, marker, line' },
+);
+
+export const StreamObject = Type.Object(
+  {
+    [S.X]: Type.Optional(Value),
+    [S.Y]: Type.Optional(Value),
+    [S.Z]: Type.Optional(Value),
+    [S.TEXT]: Type.Optional(Value),
+    [S.MARKER]: Type.Optional(Style('marker')),
+    [S.LINE]: Type.Optional(Style('line')),
+    [S.LAYOUT]: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'a plotly.js layout object' })),
+    [S.APPEND]: Type.Optional(AppendBatch),
+    [S.SEQ]: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: "the token's sequence number of the object's first point: an integer >= 0",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The answer to GET STREAM_STATE_PATH. */
+export const StreamState = Type.Object(
+  {
+    next: Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'the seq of the next point the server expects (all before it are stored): an integer >= 0',
+    }),
+  },
+  { additionalProperties: true },
+);
+
+export type StreamObject = Static<typeof StreamObject>;
+export type AppendBatch = Static<typeof AppendBatch>;
+export type StreamState = Static<typeof StreamState>;
+export type StreamLine = { readonly kind: 'heartbeat' } | { readonly kind: 'object'; readonly object: StreamObject };
+
+const objectCheck = compile(StreamObject);
+const stateCheck = compile(StreamState);
+const HEARTBEAT: StreamLine = Object.freeze({ kind: 'heartbeat' });
+
+const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object';
+
+/**
+ * Points an object appends: the batch length for `append`, 1 when any data key holds a scalar,
+ * else 0 (it only replaces data or edits the layout).
+ */
+export function pointCount(obj: StreamObject): number {
+  if (obj.append) return batchLength(obj.append);
+  for (const key of dataKeys) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    if (key === S.MARKER || key === S.LINE) {
+      if (Object.values(v as Record<string, unknown>).some(isScalar)) return 1;
+    } else if (isScalar(v)) return 1;
+  }
+  return 0;
+}
+
+/** Every array of a batch, with its path for error messages. */
+function* batchArrays(batch: AppendBatch): Generator<[string, unknown[]]> {
+  for (const key of dataKeys) {
+    const v = batch[key];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) yield [`${S.APPEND}.${key}`, v];
+    else for (const [sub, arr] of Object.entries(v)) yield [`${S.APPEND}.${key}.${sub}`, arr];
+  }
+}
+
+function batchLength(batch: AppendBatch): number {
+  for (const [, arr] of batchArrays(batch)) return arr.length;
+  return 0;
+}
+
+function checkDates(field: string, v: unknown): void {
+  const bad = (x: unknown) => typeof x === 'string' && !DATE_PATTERN.test(x);
+  if (Array.isArray(v) ? v.some(bad) : bad(v)) {
+    const got = Array.isArray(v) ? v.find(bad) : v;
+    throw new ProtocolError('stream object', field, `must be ${DATE_RULE}`, got);
+  }
+}
+
+/** The rules a JSON schema cannot say: dates in x, equal batch lengths, what seq may go with. */
+function checkRules(obj: StreamObject): void {
+  checkDates(S.X, obj.x);
+  if (obj.append) {
+    const mixed = dataKeys.find((k: DataKey) => obj[k] !== undefined);
+    if (mixed) throw new ProtocolError('stream object', mixed, `cannot be combined with "${S.APPEND}"; put it inside the batch`);
+    checkDates(`${S.APPEND}.${S.X}`, obj.append.x);
+    let length = -1;
+    let first = '';
+    for (const [path, arr] of batchArrays(obj.append)) {
+      if (length === -1) [length, first] = [arr.length, path];
+      else if (arr.length !== length) {
+        throw new ProtocolError('stream object', path, `must have as many values as "${first}" (${length}), got ${arr.length}`);
+      }
+    }
+    if (length === -1) throw new ProtocolError('stream object', S.APPEND, 'must hold at least one array of points');
+  }
+  if (obj.seq !== undefined && pointCount(obj) === 0) {
+    throw new ProtocolError('stream object', S.SEQ, 'numbers appended points, so it needs "append" or a scalar value to go with');
+  }
+}
+
+/** Validates an already-parsed stream object. Throws ProtocolError naming the field and the rule. */
+export function validateStreamObject(value: unknown): StreamObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('stream object', '', 'must be a JSON object', value);
+  }
+  const obj = objectCheck.parse('stream object', value);
+  checkRules(obj);
+  return obj;
+}
+
+/** One line of a stream body (without its newline): a heartbeat when blank, else an object. */
+export function decodeStreamLine(text: string): StreamLine {
+  if (text.trim() === '') return HEARTBEAT;
+  if (text.length > MAX_STREAM_LINE) {
+    throw new ProtocolError('stream object', '', `must be at most ${MAX_STREAM_LINE} bytes (got ${text.length} characters)`);
+  }
+  return { kind: 'object', object: validateStreamObject(parseJson('stream object', text)) };
+}
+
+/** Validates the answer to a stream-state query. */
+export function validateStreamState(value: unknown): StreamState {
+  return stateCheck.parse('stream state', value);
+}
