@@ -39,6 +39,8 @@ export interface ServerOptions {
   readonly retentionPoints?: number;
   readonly maxDatabaseMiB?: number;
   readonly connectsPerMinute?: number;
+  /** Time a client has to send a request head (default 10 s). */
+  readonly headTimeoutMs?: number;
   /** Base of share URLs when clients reach the server under another name. */
   readonly publicUrl?: string;
   /** Create user "plotwire" on first start (default true). */
@@ -103,10 +105,11 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       else res.destroy();
     }
   };
-  const http = createHttpServer((req, res) => void handle(req, res));
+  const headTimeoutMs = options.headTimeoutMs ?? 10_000;
+  const http = createHttpServer({ headersTimeout: headTimeoutMs, requestTimeout: 30_000 }, (req, res) => void handle(req, res));
   const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
-      headTimeoutMs: 10_000,
+      headTimeoutMs,
       anyPath,
       onFault: (err) => log.error('stream-failed', `a stream failed: ${(err as Error).stack ?? err}`),
     });

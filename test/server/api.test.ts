@@ -183,3 +183,39 @@ describe('private plots and page safety', () => {
     expect(html).not.toMatch(/src="https?:/);
   });
 });
+
+describe('slow, idle and oversized clients', () => {
+  it('a request head that never finishes is answered 408', async () => {
+    const t = await testServer({ headTimeoutMs: 300 });
+    try {
+      const res = await rawExchange(t.port, ['POST / HTTP/1.1\r\nHost: x\r\n', 2000], { keepOpen: true });
+      expect(res.status).toBe(408);
+      expect(res.json.error).toContain('request head');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('an API body over 8 MiB is refused with 413', async () => {
+    const res = await api(s, 'POST', '/api/v1/plots', `{"traces":[],"pad":"${'x'.repeat(9 * 1024 * 1024)}"}`);
+    expect(res.status).toBe(413);
+    expect(res.json.error).toContain('larger than');
+  });
+});
+
+describe('retention', () => {
+  it('keeps the newest --retention points of a token on disk', async () => {
+    const t = await testServer({ retentionPoints: 100 });
+    try {
+      const token = t.newToken();
+      const plot = await createPlot(t, [token]);
+      const lines = Array.from({ length: 5 }, (_, i) => chunk(`${JSON.stringify({ append: { y: Array.from({ length: 50 }, (_, j) => i * 50 + j) } })}\n`));
+      await rawExchange(t.port, [streamHead(token), ...lines, '0\r\n\r\n']);
+      t.server.core.store.enforceRetention();
+      const rows = (await api(t, 'GET', `/api/v1/plots/${plot.id}/traces/0/data`)).text.trim().split('\n');
+      expect(rows.map((r) => (JSON.parse(r) as { y: number }).y)).toEqual(Array.from({ length: 100 }, (_, i) => 150 + i));
+    } finally {
+      await t.close();
+    }
+  });
+});
