@@ -187,7 +187,10 @@ bool BeatDetector::onPeak(uint32_t value, uint16_t rAge, uint16_t rVal, Beat& be
     bool tWave = !(flags_ & kFirstBeat) &&
                  (p.twave ? rr < samples(360) && rVal < (lastRVal_ >> 1)
                           : rr < (uint16_t)(((uint32_t)rrAvgQ4_ * 10u) >> 8) && rVal < lastRVal_);
-    if (!tWave) return accept(value, rAge, rVal, false, beat);
+    // Far sooner than the rhythm allows (under 0.55 average intervals, or over 250 bpm): noise.
+    bool tooSoon = !(flags_ & kFirstBeat) && (rr < samples(240) || rr < (uint16_t)(((uint32_t)rrAvgQ4_ * 9u) >> 8));
+    if (tooSoon && !tWave) status_ = NOISY;
+    if (!tWave && !tooSoon) return accept(value, rAge, rVal, false, beat);
   }
   npk_ = (uint32_t)((int32_t)npk_ + (((int32_t)value - (int32_t)npk_) >> 3));
   if (afterRefractory && value > sbVal_) {
