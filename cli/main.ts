@@ -2,9 +2,10 @@
 /** The plotwire command line: `plotwire COMMAND [options]`. */
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, type Command } from './command.js';
+import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [validateCommand];
+const commands: readonly Command[] = [validateCommand, simulateCommand];
 
 // cli/ from the sources, dist/cli/ when built.
 const packageJson = ['../package.json', '../../package.json'].map((p) => new URL(p, import.meta.url)).find(existsSync);

@@ -39,10 +39,14 @@ void setup() {
 
 void loop() {
   pw::BoardFrame frame;
+  bool worked = false;
   while (pw::boardRing.pop(frame)) {
     monitor.onFrame(frame.value, frame.leadOff);
     pumpLink();
+    worked = true;
   }
   monitor.onOverrun(pw::boardTakeOverruns());
   pumpLink();
+  // Sleep until the next interrupt (a sample, or room on the link) unless work may be waiting.
+  if (!worked) pw::boardIdle();
 }

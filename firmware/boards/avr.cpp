@@ -5,6 +5,7 @@
 
 #include <Arduino.h>
 #include <avr/interrupt.h>
+#include <avr/sleep.h>
 
 #include "board.h"
 
@@ -73,6 +74,11 @@ void boardBegin(uint16_t rateHz) {
   OCR1A = (uint16_t)(ticks - 1u);
   TIMSK1 = (1 << OCIE1A);
   interrupts();
+}
+
+void boardIdle() {
+  set_sleep_mode(SLEEP_MODE_IDLE);
+  sleep_mode();
 }
 
 uint16_t boardTakeOverruns() {

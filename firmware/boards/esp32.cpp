@@ -77,6 +77,8 @@ void boardBegin(uint16_t rateHz) {
 #endif
 }
 
+void boardIdle() { delay(1); }  // lets the idle task run (and feed the watchdog)
+
 uint16_t boardTakeOverruns() {
   portENTER_CRITICAL(&overrunLock);
   uint16_t n = boardRing.takeOverruns();
