@@ -78,7 +78,8 @@ void boardBegin(uint16_t rateHz) {
 
 void boardIdle() {
   set_sleep_mode(SLEEP_MODE_IDLE);
-  sleep_mode();
+  // Any interrupt wakes the CPU; only a new frame ends the wait (the UART drains on its own).
+  while (boardRing.empty()) sleep_mode();
 }
 
 uint16_t boardTakeOverruns() {

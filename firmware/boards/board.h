@@ -37,8 +37,8 @@ uint16_t boardTakeOverruns();
 // Bytes the link takes right now without blocking.
 uint16_t boardLinkSpace();
 void boardLinkWrite(const char* bytes, uint16_t count);
-// Nothing to do until the next interrupt: the AVR sleeps in idle mode (timers, ADC and UART run
-// on). Never inlined, so a profiler can tell idle cycles from work by the program counter.
+// Nothing to do until the next frame: the AVR sleeps in idle mode (timers, ADC and UART run on).
+// Never inlined, so a profiler can tell idle cycles from work by the program counter.
 void boardIdle() __attribute__((noinline));
 // The board's name for the hello line (a flash string).
 const char* boardName();

@@ -42,14 +42,40 @@ void LineWriter::key(const char* flashKey) {
   keyEnd();
 }
 
+// Digits by repeated subtraction of powers of ten: an 8-bit AVR has no divide instruction, and a
+// 32-bit division per digit would cost more than the whole beat detector.
 void LineWriter::u32(uint32_t value) {
-  char digits[10];
-  uint8_t n = 0;
-  do {
-    digits[n++] = (char)('0' + value % 10u);
-    value /= 10u;
-  } while (value != 0u);
-  while (n > 0) put(digits[--n]);
+  bool started = false;
+  uint8_t first = 0;
+  if (value > 0xFFFFu) {
+    // Down to the ten-thousands, which leaves under 10000 for the 16-bit part.
+    first = 1;
+    for (uint32_t p = 1000000000UL; p >= 10000u; p /= 10u) {
+      char d = '0';
+      while (value >= p) {
+        value -= p;
+        ++d;
+      }
+      if (started || d != '0') {
+        put(d);
+        started = true;
+      }
+    }
+  }
+  uint16_t v = (uint16_t)value;
+  static const uint16_t kPowers[] = {10000u, 1000u, 100u, 10u};
+  for (uint8_t i = first; i < 4; ++i) {
+    char d = '0';
+    while (v >= kPowers[i]) {
+      v = (uint16_t)(v - kPowers[i]);
+      ++d;
+    }
+    if (started || d != '0') {
+      put(d);
+      started = true;
+    }
+  }
+  put((char)('0' + v));
 }
 
 void LineWriter::tenths(uint32_t valueX10) {

@@ -56,6 +56,8 @@ class SampleRing {
     return true;
   }
 
+  bool empty() const { return tail_ == head_; }
+
   // Frames refused since the last call (the caller must read it with the interrupt masked on
   // targets where a 16-bit read is not atomic).
   uint16_t takeOverruns() {

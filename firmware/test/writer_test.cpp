@@ -102,3 +102,14 @@ TEST(outbox_wraps_around_and_keeps_order) {
   CHECK_STR(got, want);
   CHECK_EQ(o.used(), 0);
 }
+
+TEST(writer_prints_every_magnitude) {
+  const uint32_t values[] = {0, 9, 10, 99, 100, 65535, 65536, 99999, 100000, 4294901759UL, 4294967295UL, 1000000000UL, 10000, 70000};
+  for (uint32_t v : values) {
+    char buf[16];
+    LineWriter w(buf, sizeof buf);
+    w.begin();
+    w.u32(v);
+    CHECK_STR(std::string(w.data() + 1, w.length() - 1), std::to_string(v));
+  }
+}

@@ -176,14 +176,14 @@ async function emptySketchSize(dir: string, t: AvrTarget, archive: string): Prom
   return (await linkAvr(emptyDir, [obj], archive, t)).size;
 }
 
-async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName: string): Promise<BoardResult & { empty: Size }> {
+async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName: string, variant?: { name: string; flags: string[] }): Promise<BoardResult & { empty: Size }> {
   const env = readEnv(sections, envName);
   const t = avrTarget(env);
-  const dir = join(BUILD_DIR, envName);
+  const dir = join(BUILD_DIR, variant ? `${envName}-${variant.name}` : envName);
   mkdirSync(dir, { recursive: true });
   const srcDir = join(ROOT, sections.get('platformio')?.get('src_dir') ?? 'src');
   const includeDir = join(ROOT, sections.get('platformio')?.get('include_dir') ?? 'include');
-  const flags = [`-I${includeDir}`, ...env.list('build_flags').map((f) => (f.startsWith('-I') ? `-I${join(ROOT, f.slice(2))}` : f))];
+  const flags = [`-I${includeDir}`, ...env.list('build_flags').map((f) => (f.startsWith('-I') ? `-I${join(ROOT, f.slice(2))}` : f)), ...(variant?.flags ?? [])];
   const archive = await coreArchive(dir, t);
   const sources = sourcesOf(srcDir, env.list('build_src_filter'));
   const objects = sources.map((s) => join(dir, objName(s)));
@@ -191,6 +191,12 @@ async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName:
   const linked = await linkAvr(dir, objects, archive, t);
   const empty = await emptySketchSize(dir, t, archive);
   return { env: envName, ...linked, budget: { ...BUDGET }, withinBudget: true, empty };
+}
+
+/** An env built with extra -D flags into build/firmware/<env>-<name> (for benchmarks). */
+export async function buildVariant(envName: string, name: string, flags: string[]): Promise<BoardResult> {
+  const { empty: _empty, ...b } = await buildAvr(readPlatformioIni(join(ROOT, 'platformio.ini')), envName, { name, flags });
+  return b;
 }
 
 /** build/firmware/native/replay from [env:native]'s sources and flags. */

@@ -126,7 +126,8 @@ describe('plotwire simulate', () => {
       const reader = spawn('cat', [sim.ptyPath!], { stdio: ['ignore', 'pipe', 'inherit'] });
       let got = '';
       reader.stdout.on('data', (b: Buffer) => (got += b.toString('latin1')));
-      await new Promise((r) => setTimeout(r, 1500));
+      // Real time: about 100 lines a second; allow for a busy machine.
+      for (let i = 0; i < 100 && got.split('\n').length < 60; i++) await new Promise((r) => setTimeout(r, 100));
       reader.kill();
       const lines = got.split('\n').slice(0, -1);
       expect(lines[0]).toMatch(/^\{"hello":1,/);
