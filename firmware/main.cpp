@@ -46,6 +46,7 @@ void loop() {
     worked = true;
   }
   monitor.onOverrun(pw::boardTakeOverruns());
+  if (pw::boardLinkOpened()) monitor.hello();
   pumpLink();
   // Sleep until the next interrupt (a sample, or room on the link) unless work may be waiting.
   if (!worked) pw::boardIdle();

@@ -89,6 +89,19 @@ uint16_t boardTakeOverruns() {
   return n;
 }
 
+bool boardLinkOpened() {
+#if defined(USBCON)
+  static bool open = false;
+  if ((const void*)&PW_SERIAL != (const void*)&Serial) return false;  // Serial1 to the Yún's Linux side
+  bool now = (bool)Serial;  // DTR: a program has the port open
+  bool rose = now && !open;
+  open = now;
+  return rose;
+#else
+  return false;
+#endif
+}
+
 uint16_t boardLinkSpace() {
   int room = PW_SERIAL.availableForWrite();
   return room > 0 ? (uint16_t)room : 0;

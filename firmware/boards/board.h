@@ -34,6 +34,8 @@ extern BoardRing boardRing;
 void boardBegin(uint16_t rateHz);
 // Frames the ring refused since the last call (read safely against the interrupt).
 uint16_t boardTakeOverruns();
+// True once each time a host opens the port (USB CDC boards only: a UART board resets instead).
+bool boardLinkOpened();
 // Bytes the link takes right now without blocking.
 uint16_t boardLinkSpace();
 void boardLinkWrite(const char* bytes, uint16_t count);

@@ -86,6 +86,8 @@ uint16_t boardTakeOverruns() {
   return n;
 }
 
+bool boardLinkOpened() { return false; }  // a USB-UART bridge: opening the port resets the board
+
 uint16_t boardLinkSpace() {
   int room = PW_SERIAL.availableForWrite();
   return room > 0 ? (uint16_t)room : 0;

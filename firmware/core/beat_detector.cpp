@@ -2,6 +2,8 @@
 
 namespace pw {
 
+static_assert(sizeof(BeatDetector) <= 64, "the beat detector keeps at most 64 bytes of state");
+
 namespace {
 
 const uint8_t kAscending = 0x01;

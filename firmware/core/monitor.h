@@ -35,6 +35,10 @@ class Monitor {
   // line), resets the clock to startMs and the sequence to firstSeq, and queues the hello line.
   void begin(const MonitorConfig& config, uint16_t firstSeq = 0, uint32_t startMs = 0);
 
+  // Queues the hello line again (for a reader that opened the port after boot: USB CDC boards
+  // do not reset when the port opens, so they would never see the first one).
+  void hello() { sendHello(); }
+
   // How many channels a frame carries for this configuration.
   uint8_t channels() const { return channels_; }
 

@@ -124,3 +124,16 @@ TEST(mock_mode_beats_at_72_bpm_with_nothing_attached) {
   CHECK(num(last, "ibi") >= 830 && num(last, "ibi") <= 836);
   CHECK(h.lines.at(0).find("\"mode\":\"mock\"") != std::string::npos);
 }
+
+TEST(hello_again_for_a_late_reader_leaves_the_numbering_alone) {
+  Harness h;
+  h.begin(AppMode::ECG);
+  for (int i = 0; i < 10; ++i) h.frame(512);
+  h.mon.hello();
+  for (int i = 0; i < 5; ++i) h.frame(512);
+  h.drain();
+  CHECK_EQ(h.with("\"hello\":1").size(), 2u);
+  std::vector<std::string> s = h.with("\"ecg\":[");
+  CHECK_EQ(num(s.back(), "n"), num(s.at(s.size() - 2), "n") + 1);
+  CHECK_EQ(num(h.with("\"hello\":1").back(), "n"), -1);
+}
