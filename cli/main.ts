@@ -4,9 +4,10 @@ import { packageVersion as version } from '../shared/package-root.js';
 import { UsageError, type Command } from './command.js';
 import { tokenCommand, userCommand } from './commands/accounts.js';
 import { serverCommand } from './commands/server.js';
+import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [serverCommand, userCommand, tokenCommand, validateCommand];
+const commands: readonly Command[] = [serverCommand, userCommand, tokenCommand, simulateCommand, validateCommand];
 
 
 function help(): string {
