@@ -2,9 +2,11 @@
 /** The plotwire command line: `plotwire COMMAND [options]`. */
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, type Command } from './command.js';
+import { bridgeCommand } from './commands/bridge.js';
+import { portsCommand } from './commands/ports.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [validateCommand];
+const commands: readonly Command[] = [bridgeCommand, portsCommand, validateCommand];
 
 // cli/ from the sources, dist/cli/ when built.
 const packageJson = ['../package.json', '../../package.json'].map((p) => new URL(p, import.meta.url)).find(existsSync);

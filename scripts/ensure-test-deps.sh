@@ -2,9 +2,10 @@
 # Installs the Debian packages the test suite needs, when they are missing (run by `npm test`).
 #   g++                           compiles the generated firmware header and the host tests
 #   gcc-avr avr-libc binutils-avr compiles the header (and later the firmware) for the AVR boards
+#   socat                         makes the pseudo-terminal pairs the bridge's serial tests run through
 set -euo pipefail
 
-packages=(g++ gcc-avr avr-libc binutils-avr)
+packages=(g++ gcc-avr avr-libc binutils-avr socat)
 
 missing=()
 for p in "${packages[@]}"; do
