@@ -42,13 +42,21 @@ quiet, reconnects with backoff, and resume without loss or doubles after any bre
                        (needs --api-key or PLOTWIRE_API_KEY)
   --api-key KEY        your API key, for --create-plot
   --maxpoints N        points each created trace keeps (default ${MAXPOINTS_MAX})
-  --json               JSON log records on stdout (one per line) and stats every 10 s
+  --json               JSON log records on stdout (one per line), and stats records
+  --stats SECONDS      how often stats are logged without a terminal (default 10)
 
 On a terminal a live status line shows lines/s, bad lines and serial gaps per port, and points
 sent, buffered and dropped, reconnects and errors per token. Ctrl-C (or SIGTERM) flushes and ends
 every stream cleanly.`;
 
-function parse(argv: string[]): { config: BridgeConfig; json: boolean; apiKey: string | undefined } {
+interface Parsed {
+  config: BridgeConfig;
+  json: boolean;
+  apiKey: string | undefined;
+  statsIntervalMs: number;
+}
+
+function parse(argv: string[]): Parsed {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -70,6 +78,7 @@ function parse(argv: string[]): { config: BridgeConfig; json: boolean; apiKey: s
       'api-key': { type: 'string' },
       maxpoints: { type: 'string' },
       json: { type: 'boolean' },
+      stats: { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -125,7 +134,9 @@ function parse(argv: string[]): { config: BridgeConfig; json: boolean; apiKey: s
   }
   const apiKey = values['api-key'] ?? valid.createPlot?.apiKey ?? process.env.PLOTWIRE_API_KEY;
   if (valid.createPlot && !apiKey) throw new UsageError('--create-plot needs --api-key KEY (or PLOTWIRE_API_KEY)');
-  return { config: valid, json: values.json ?? false, apiKey };
+  const stats = num('stats', values.stats) ?? 10;
+  if (!(stats > 0)) throw new UsageError(`--stats must be above 0 seconds (got ${stats})`);
+  return { config: valid, json: values.json ?? false, apiKey, statsIntervalMs: stats * 1000 };
 }
 
 export const bridgeCommand: Command = {
@@ -133,14 +144,14 @@ export const bridgeCommand: Command = {
   summary: 'stream serial NDJSON from boards to the server (batched, resumed, never silently lossy)',
   usage,
   async run(argv) {
-    let parsed: ReturnType<typeof parse>;
+    let parsed: Parsed;
     try {
       parsed = parse(argv);
     } catch (err) {
       if (err instanceof ProtocolError) throw new UsageError(err.message);
       throw err;
     }
-    const { config, json, apiKey } = parsed;
+    const { config, json, apiKey, statsIntervalMs } = parsed;
     const mode: StatusMode = json ? 'json' : process.stdout.isTTY ? 'tty' : 'text';
     const say = (event: string, message: string, fields: object = {}): void => {
       console.log(json ? JSON.stringify({ time: new Date().toISOString(), level: 'info', event, message, ...fields }) : message);
@@ -161,7 +172,7 @@ export const bridgeCommand: Command = {
     }
 
     const bridge = new Bridge(config);
-    const status = new StatusReporter(bridge, { mode }).start();
+    const status = new StatusReporter(bridge, { mode, statsIntervalMs }).start();
     bridge.start();
     say('started', `bridge: ${config.boards.map((b) => b.serial).join(', ')} -> ${config.server} (Ctrl-C to stop)`, {
       boards: config.boards.map((b) => b.serial),
