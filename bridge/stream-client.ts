@@ -15,14 +15,13 @@ import { request, errors, type Dispatcher } from 'undici';
 import {
   HEARTBEAT_INTERVAL_MS,
   IDLE_TIMEOUT_MS,
-  MAX_BATCH_POINTS,
-  MAX_STREAM_LINE,
   STREAM_STATE_PATH,
   STREAM_TOKEN_HEADER,
   WRITE_INTERVAL_MS,
   statusOf,
   validateStreamState,
 } from '../shared/index.js';
+import { takeBatch } from './batch.js';
 import { decimate, type DecimateMode } from './decimate.js';
 import type { LogRecord } from './log.js';
 import { PointBuffer, type XValue } from './point-buffer.js';
@@ -422,18 +421,9 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   };
 
   private nextBatch(): string | undefined {
-    let max = Math.min(this.buffer.unsent, MAX_BATCH_POINTS);
-    while (max > 0) {
-      const batch = this.buffer.peek(max);
-      const line = JSON.stringify({ append: { x: batch.x, y: batch.y }, seq: batch.seq });
-      if (line.length < MAX_STREAM_LINE || max === 1) {
-        this.buffer.advance(batch.y.length);
-        this.counts.written += batch.y.length;
-        return line;
-      }
-      max = Math.ceil(max / 2);
-    }
-    return undefined;
+    const batch = takeBatch(this.buffer);
+    if (batch) this.counts.written += batch.points;
+    return batch?.line;
   }
 
   private nextLegacyObject(): string | undefined {

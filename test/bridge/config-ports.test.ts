@@ -50,7 +50,7 @@ describe('ports', () => {
     mkdirSync(join(tty, 'ttyUSB0'), { recursive: true });
     symlinkSync(join(iface, 'ttyUSB0'), join(tty, 'ttyUSB0', 'device'));
     // A phantom 8250 UART (type 0), a real one (type 4) and a virtual terminal (no device link).
-    for (const [name, type] of [['ttyS1', '0'], ['ttyS0', '4']]) {
+    for (const [name, type] of [['ttyS1', '0'], ['ttyS0', '4']] as const) {
       mkdirSync(join(root, 'devices/platform', name), { recursive: true });
       mkdirSync(join(tty, name));
       symlinkSync(join(root, 'devices/platform', name), join(tty, name, 'device'));

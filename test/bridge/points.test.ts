@@ -131,3 +131,20 @@ describe('PointBuffer', () => {
     expect(b.length).toBe(0);
   });
 });
+
+describe('takeBatch', () => {
+  it('makes one batch-append object of the unsent points, valid by the shared schema', async () => {
+    const { takeBatch } = await import('../../bridge/batch.js');
+    const { decodeStreamLine, pointCount, MAX_BATCH_POINTS } = await import('../../shared/index.js');
+    const b = new PointBuffer(1e9);
+    for (let i = 0; i < MAX_BATCH_POINTS + 5; i++) b.push(formatPlotlyDate(Date.UTC(2026, 0, 1) + i * 2, true), i);
+    b.renumber(7);
+    const first = takeBatch(b)!;
+    expect(first.points).toBe(MAX_BATCH_POINTS);
+    const decoded = decodeStreamLine(first.line);
+    expect(decoded.kind === 'object' && decoded.object.seq).toBe(7);
+    expect(decoded.kind === 'object' && pointCount(decoded.object)).toBe(MAX_BATCH_POINTS);
+    expect(JSON.parse(takeBatch(b)!.line)).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
+    expect(takeBatch(b)).toBeUndefined();
+  });
+});

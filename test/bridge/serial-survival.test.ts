@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { MAX_LINE } from '../../shared/index.js';
+import type { BoardStats } from '../../bridge/board.js';
+import type { StreamClientStats } from '../../bridge/stream-client.js';
 import { startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
 import { ptyPair, type PtyPair } from './helpers/pty.js';
 
@@ -63,7 +65,7 @@ it('survives noise, overlong lines and a 100 MB flood with exact counts and boun
   clearInterval(sampler);
 
   const final = await bridge.stop();
-  const board = (final.boards as Array<Record<string, Record<string, number>>>)[0]!;
+  const board = (final.boards as BoardStats[])[0]!;
   expect(board.decoder).toMatchObject({
     // Invalid: the partial first line, the noise, 2 debug prints, and the line cut by the reset,
     // which swallows the hello after it (so n restarting at 0 is a restart, not a loss).
@@ -73,10 +75,10 @@ it('survives noise, overlong lines and a 100 MB flood with exact counts and boun
     lost: 0,
     seqRestarts: 1,
   });
-  expect(board.serial!.framer).toMatchObject({ overlong: 4 });
-  expect(board.serial!.framer!.discardedBytes).toBe(MAX_LINE + 1 + MAX_LINE * 4 + 1 + 100_001 + 100 * 1024 * 1024 + 1);
+  expect(board.serial.framer).toMatchObject({ overlong: 4 });
+  expect(board.serial.framer.discardedBytes).toBe(MAX_LINE + 1 + MAX_LINE * 4 + 1 + 100_001 + 100 * 1024 * 1024 + 1);
   expect(board.points).toBe(200);
-  const stream = (final.streams as Array<Record<string, number>>)[0]!;
+  const stream = (final.streams as StreamClientStats[])[0]!;
   expect(stream.pushed).toBe(200);
   // Memory: 100 MB went through; the bridge grew by far less (a leak would show ~100 MB).
   expect(peak - before, `RSS before ${before} kB, peak ${peak} kB`).toBeLessThan(40 * 1024);
