@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 /** The plotwire command line: `plotwire COMMAND [options]`. */
-import { existsSync, readFileSync } from 'node:fs';
+import { packageVersion as version } from '../shared/package-root.js';
 import { UsageError, type Command } from './command.js';
+import { tokenCommand, userCommand } from './commands/accounts.js';
 import { bridgeCommand } from './commands/bridge.js';
 import { portsCommand } from './commands/ports.js';
+import { serverCommand } from './commands/server.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [bridgeCommand, portsCommand, validateCommand];
+const commands: readonly Command[] = [serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, validateCommand];
 
-// cli/ from the sources, dist/cli/ when built.
-const packageJson = ['../package.json', '../../package.json'].map((p) => new URL(p, import.meta.url)).find(existsSync);
-const { version } = JSON.parse(readFileSync(packageJson ?? '', 'utf8')) as { version: string };
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,80 @@
+/** plotwire user add / plotwire token create|list|revoke: accounts, straight in the server's database. */
+import { parseArgs } from 'node:util';
+import { defaultDataDir } from '../../server/data-dir.js';
+import { AccountError, Accounts } from '../../server/store/accounts.js';
+import { openDatabase } from '../../server/store/database.js';
+import { UsageError, type Command } from '../command.js';
+
+const dataHelp = `  --data DIR   the server's data folder (default ${defaultDataDir()}; env PLOTWIRE_DATA)
+  --json       print JSON`;
+
+function withAccounts<T>(dataDir: string | undefined, fn: (accounts: Accounts) => T): T {
+  const db = openDatabase(dataDir ?? defaultDataDir());
+  try {
+    return fn(new Accounts(db));
+  } catch (err) {
+    if (err instanceof AccountError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+const print = (json: boolean | undefined, value: Record<string, unknown>, text: string): void => console.log(json ? JSON.stringify(value) : text);
+
+export const userCommand: Command = {
+  name: 'user',
+  summary: 'add a user and print its API key (user add NAME)',
+  usage: `usage: plotwire user add NAME [--data DIR] [--json]
+
+Creates a user and prints its API key, once: keys are stored only as hashes.
+${dataHelp}`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { data: { type: 'string' }, json: { type: 'boolean' } } });
+    const [action, name] = positionals;
+    if (action !== 'add' || !name || positionals.length > 2) throw new UsageError('say: plotwire user add NAME');
+    const { user, apiKey } = withAccounts(values.data, (a) => a.addUser(name));
+    print(values.json, { user: user.name, apiKey }, `user ${user.name} created; API key (shown once): ${apiKey}`);
+    return 0;
+  },
+};
+
+export const tokenCommand: Command = {
+  name: 'token',
+  summary: 'create, list or revoke stream tokens (token create --user NAME)',
+  usage: `usage: plotwire token create --user NAME [--data DIR] [--json]
+       plotwire token list --user NAME [--data DIR] [--json]
+       plotwire token revoke ID --user NAME [--data DIR] [--json]
+
+Stream tokens let a writer (the bridge, a Plotly script) stream to the server. A new token is
+printed once; the server keeps only its hash.
+  --user NAME  the token's owner
+${dataHelp}`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { user: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    const [action, id] = positionals;
+    if (!values.user) throw new UsageError('--user NAME is required');
+    const userName = values.user;
+    return withAccounts(values.data, (accounts) => {
+      const user = accounts.userByName(userName);
+      if (!user) throw new UsageError(`no user "${userName}" (create one with: plotwire user add ${userName})`);
+      if (action === 'create') {
+        const { token, row } = accounts.createToken(user.id);
+        print(values.json, { user: user.name, token, id: row.id }, `stream token for ${user.name} (shown once): ${token}`);
+      } else if (action === 'list') {
+        const rows = accounts.listTokens(user.id);
+        if (values.json) console.log(JSON.stringify({ user: user.name, tokens: rows.map((r) => ({ id: r.id, hint: r.hint, createdAt: new Date(r.createdAt).toISOString(), revoked: r.revokedAt !== null, next: r.nextSeq })) }));
+        else for (const r of rows) console.log(`${r.id}\t${r.hint}…\t${new Date(r.createdAt).toISOString()}\t${r.revokedAt !== null ? 'revoked' : `active, ${r.nextSeq} points`}`);
+      } else if (action === 'revoke') {
+        if (!id || !/^\d+$/.test(id)) throw new UsageError('say which token: plotwire token revoke ID --user NAME');
+        if (!accounts.revokeToken(user.id, Number(id))) throw new UsageError(`${user.name} has no active token ${id}`);
+        print(values.json, { user: user.name, revoked: Number(id) }, `token ${id} revoked; streams using it get 403 from their next connection`);
+      } else throw new UsageError('say create, list or revoke');
+      return 0;
+    });
+  },
+};

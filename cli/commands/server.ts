@@ -1,0 +1,80 @@
+/** plotwire server: runs the stream server until SIGINT/SIGTERM. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../shared/log.js';
+import { DEFAULT_PORT, startServer } from '../../server/index.js';
+import { defaultDataDir } from '../../server/data-dir.js';
+import { UsageError, type Command } from '../command.js';
+import { intOption } from '../options.js';
+
+const usage = `usage: plotwire server [options]
+
+Runs the plotwire stream server: Plotly's streaming endpoint (POST / with plotly-streamtoken),
+Plotly's /clientresp and /apigetfile, plotwire's JSON API under /api/v1, and the live viewer at
+/~USER/ID. On the first start it creates user "plotwire" and prints its API key once.
+
+  --port N             web, API and stream port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)
+  --data DIR           where the database lives (default ${defaultDataDir()}; env PLOTWIRE_DATA)
+  --stream-port N      also take streams on this plain-HTTP port (like Plotly's stream host)
+  --tls-cert FILE      serve HTTPS with this certificate (PEM) ...
+  --tls-key FILE       ... and this key
+  --public-url URL     base of share links when clients reach the server under another name
+  --idle-timeout MS    end a stream after this long without a byte (default 60000)
+  --retention N        points kept on disk per token (default 1000000)
+  --max-db-mib N       largest database in MiB; past it writers get 503 (default: no limit)
+  --json               log JSON objects, one a line, for machines`;
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        'stream-port': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'public-url': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        retention: { type: 'string' },
+        'max-db-mib': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+    if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+    const log = createLogger({ json: values.json ?? false });
+    const read = (file: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+    };
+    const server = await startServer({
+      dataDir: values.data ?? defaultDataDir(),
+      port: intOption('--port', values.port, DEFAULT_PORT, 0, 65535),
+      host: values.host ?? '127.0.0.1',
+      ...(values['stream-port'] !== undefined && { streamPort: intOption('--stream-port', values['stream-port'], 0, 0, 65535) }),
+      ...(values['tls-cert'] && values['tls-key'] && { tls: { cert: read(values['tls-cert']), key: read(values['tls-key']) } }),
+      ...(values['public-url'] && { publicUrl: values['public-url'] }),
+      idleTimeoutMs: intOption('--idle-timeout', values['idle-timeout'], 60_000, 10, 86_400_000),
+      retentionPoints: intOption('--retention', values.retention, 1_000_000, 1, Number.MAX_SAFE_INTEGER),
+      maxDatabaseMiB: intOption('--max-db-mib', values['max-db-mib'], 0, 0, 1 << 30),
+      log,
+    });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info('stopping', `${signal}: stopping; writers get 503 and resume later`, { signal });
+        void server.close().then(resolve);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,25 @@
+/** Everything a request handler may need, built once by startServer. */
+import type { Logger } from '../shared/log.js';
+import type { PointStore } from './data/point-store.js';
+import type { Ingest } from './ingest/ingest.js';
+import type { Accounts } from './store/accounts.js';
+import type { Db } from './store/database.js';
+import type { Plot, Plots } from './store/plots.js';
+import type { Fanout } from './viewers/fanout.js';
+
+export interface Core {
+  readonly db: Db;
+  readonly accounts: Accounts;
+  readonly plots: Plots;
+  readonly store: PointStore;
+  readonly fanout: Fanout;
+  readonly ingest: Ingest;
+  readonly log: Logger;
+  /** Base URL of the web listener as clients see it (http://host:port). */
+  publicUrl: string;
+  /** Base URL streams go to (the stream port when there is one). */
+  streamUrl: string;
+}
+
+export const shareUrl = (core: Core, plot: Plot): string => `${core.publicUrl}/~${plot.owner}/${plot.fileId}`;
+export const embedUrl = (core: Core, plot: Plot): string => `${shareUrl(core, plot)}.embed`;

@@ -1,0 +1,190 @@
+/** plotwire's JSON API under /api/v1: plots, tokens, a trace's history, a token's stored position. */
+import type { ServerResponse } from 'node:http';
+import { STREAM_TOKEN_HEADER } from '../../shared/index.js';
+import { embedUrl, shareUrl, type Core } from '../core.js';
+import { figure } from '../data/figure.js';
+import type { Columns } from '../data/columns.js';
+import type { Plot } from '../store/plots.js';
+import { LayoutError } from '../data/layout.js';
+import type { TokenRow } from '../store/accounts.js';
+import { apiUser } from './auth.js';
+import { HttpError, readJson, sendJson, type Context, type Router } from './router.js';
+import { applyInitial, traceInput } from './trace-input.js';
+
+const BODY_LIMIT = 8 * 1024 * 1024;
+
+export function plotJson(core: Core, plot: Plot, withData = true): Record<string, unknown> {
+  return {
+    id: plot.id,
+    owner: plot.owner,
+    file_id: plot.fileId,
+    filename: plot.filename,
+    title: titleOf(plot.layout) ?? plot.filename,
+    world_readable: plot.worldReadable,
+    url: shareUrl(core, plot),
+    embed_url: embedUrl(core, plot),
+    ...(!plot.worldReadable && { share_url: `${shareUrl(core, plot)}?share_key=${plot.shareKey}` }),
+    created_at: new Date(plot.createdAt).toISOString(),
+    updated_at: new Date(plot.updatedAt).toISOString(),
+    ...(withData && { figure: figure(plot, core.store) }),
+  };
+}
+
+export function titleOf(layout: Record<string, unknown>): string | undefined {
+  const t = layout.title;
+  if (typeof t === 'string') return t;
+  if (typeof t === 'object' && t !== null && typeof (t as { text?: unknown }).text === 'string') return (t as { text: string }).text;
+  return undefined;
+}
+
+const tokenJson = (t: TokenRow): Record<string, unknown> => ({
+  id: t.id,
+  hint: `${t.hint}…`,
+  created_at: new Date(t.createdAt).toISOString(),
+  revoked: t.revokedAt !== null,
+  next: t.nextSeq,
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function ownPlot(core: Core, ctx: Context): Plot {
+  const user = apiUser(core, ctx.req);
+  const plot = core.plots.get(Number(ctx.params[0]));
+  if (!plot || plot.userId !== user.id) throw new HttpError(404, `no plot ${ctx.params[0]} of user ${user.name}`);
+  return plot;
+}
+
+function layoutOf(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isObject(value)) throw new HttpError(400, 'layout must be an object');
+  return value;
+}
+
+export function apiRoutes(core: Core, router: Router): void {
+  router.add('GET', /^\/api\/v1\/streams\/state$/, ({ req, res }) => {
+    const secret = req.headers[STREAM_TOKEN_HEADER];
+    if (typeof secret !== 'string') throw new HttpError(406, `missing header '${STREAM_TOKEN_HEADER}'`);
+    const token = core.accounts.tokenBySecret(secret.trim());
+    if (!token) throw new HttpError(404, 'this stream token is not registered');
+    if (token.revokedAt !== null) throw new HttpError(403, 'this stream token was revoked');
+    core.store.flush();
+    const live = core.store.token(token.id);
+    sendJson(res, 200, { next: live.committedNext });
+  });
+
+  router.add('POST', /^\/api\/v1\/plots$/, async ({ req, res }) => {
+    const user = apiUser(core, req);
+    const body = await readJson(req, BODY_LIMIT);
+    const input = traceInput(core, user.id, body.traces ?? []);
+    const layout = layoutOf(body.layout);
+    if (typeof body.title === 'string') layout.title = { text: body.title };
+    const explicit = typeof body.filename === 'string' && body.filename ? body.filename : undefined;
+    if (explicit && core.plots.byFilename(user.id, explicit)) throw new HttpError(409, `user ${user.name} already has a plot named "${explicit}"`);
+    const filename = explicit ?? core.plots.uniqueFilename(user.id, titleOf(layout) ?? 'plot');
+    const plot = core.plots.create(user.id, { filename, layout, traces: input.specs, worldReadable: body.world_readable !== false });
+    applyInitial(core, input);
+    sendJson(res, 201, plotJson(core, plot));
+  });
+
+  router.add('GET', /^\/api\/v1\/plots$/, ({ req, res }) => {
+    const user = apiUser(core, req);
+    sendJson(res, 200, { plots: core.plots.list(user.id).map((p) => plotJson(core, p, false)) });
+  });
+
+  router.add('GET', /^\/api\/v1\/plots\/(\d+)$/, (ctx) => sendJson(ctx.res, 200, plotJson(core, ownPlot(core, ctx))));
+
+  router.add('PATCH', /^\/api\/v1\/plots\/(\d+)$/, async (ctx) => {
+    const plot = ownPlot(core, ctx);
+    const body = await readJson(ctx.req, BODY_LIMIT);
+    const input = body.traces === undefined ? undefined : traceInput(core, plot.userId, body.traces);
+    let layout = body.layout === undefined ? undefined : layoutOf(body.layout);
+    if (typeof body.title === 'string') layout = { ...layout, title: { text: body.title } };
+    let updated: Plot;
+    try {
+      updated = core.plots.update(plot.id, {
+        ...(layout && { layout }),
+        ...(input && { traces: input.specs }),
+        ...(typeof body.filename === 'string' && { filename: body.filename }),
+        ...(typeof body.world_readable === 'boolean' && { worldReadable: body.world_readable }),
+      });
+    } catch (err) {
+      if (err instanceof LayoutError) throw new HttpError(400, err.message);
+      throw err;
+    }
+    if (input) {
+      applyInitial(core, input);
+      core.fanout.reload(updated);
+    } else if (layout) core.fanout.layout(updated);
+    sendJson(ctx.res, 200, plotJson(core, updated));
+  });
+
+  router.add('DELETE', /^\/api\/v1\/plots\/(\d+)$/, (ctx) => {
+    const plot = ownPlot(core, ctx);
+    core.plots.delete(plot.id);
+    core.fanout.deleted(plot.id);
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('GET', /^\/api\/v1\/plots\/(\d+)\/traces\/(\d+)\/data$/, async (ctx) => {
+    const plot = ownPlot(core, ctx);
+    const spec = plot.traces[Number(ctx.params[1])];
+    if (!spec) throw new HttpError(404, `plot ${plot.id} has no trace ${ctx.params[1]}`);
+    const format = ctx.url.searchParams.get('format') ?? 'ndjson';
+    if (format !== 'csv' && format !== 'ndjson') throw new HttpError(400, `format must be csv or ndjson (got ${format})`);
+    const chunks = spec.tokenId === undefined ? [{ replace: true, columns: spec.data ?? {} }] : core.store.history(spec.tokenId);
+    await writeHistory(ctx.res, format, chunks, `${plot.filename}-trace${ctx.params[1]}`);
+  });
+
+  router.add('POST', /^\/api\/v1\/tokens$/, ({ req, res }) => {
+    const user = apiUser(core, req);
+    const { token, row } = core.accounts.createToken(user.id);
+    sendJson(res, 201, { ...tokenJson(row), token });
+  });
+
+  router.add('GET', /^\/api\/v1\/tokens$/, ({ req, res }) => {
+    const user = apiUser(core, req);
+    sendJson(res, 200, { tokens: core.accounts.listTokens(user.id).map(tokenJson) });
+  });
+
+  router.add('DELETE', /^\/api\/v1\/tokens\/(\d+)$/, ({ req, res, params }) => {
+    const user = apiUser(core, req);
+    const id = Number(params[0]);
+    if (!core.accounts.revokeToken(user.id, id)) throw new HttpError(404, `no active token ${id} of user ${user.name}`);
+    core.ingest.revoke(id);
+    res.writeHead(204).end();
+  });
+
+  router.add('GET', /^\/api\/v1\/health$/, ({ res }) => {
+    sendJson(res, 200, { ok: true, streams: core.ingest.streams, viewers: core.fanout.count });
+  });
+}
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** Streams a trace's stored points as CSV or NDJSON, one point a line, numbered from 0. */
+async function writeHistory(res: ServerResponse, format: 'csv' | 'ndjson', chunks: Iterable<{ replace: boolean; columns: Columns }>, name: string): Promise<void> {
+  res.writeHead(200, {
+    'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+    'content-disposition': `attachment; filename="${name.replace(/[^\w.-]+/g, '_')}.${format}"`,
+  });
+  let keys: string[] | undefined;
+  let index = 0;
+  for (const { columns } of chunks) {
+    if (!keys) {
+      keys = Object.keys(columns);
+      if (format === 'csv') res.write(`index,${keys.join(',')}\n`);
+    }
+    const n = (Object.values(columns)[0] ?? []).length;
+    let out = '';
+    for (let i = 0; i < n; i++, index++) {
+      if (format === 'csv') out += `${index},${keys.map((k) => csvCell(columns[k]?.[i])).join(',')}\n`;
+      else out += `${JSON.stringify(Object.fromEntries([['index', index], ...Object.keys(columns).map((k) => [k, columns[k]?.[i] ?? null])]))}\n`;
+    }
+    if (!res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  res.end();
+}

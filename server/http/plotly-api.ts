@@ -1,0 +1,142 @@
+/**
+ * Plotly's own REST calls, as its old clients make them: POST /clientresp creates (or overwrites,
+ * extends, appends to) a plot, GET /apigetfile/:owner/:fileId reads a figure back.
+ */
+import { shareUrl, type Core } from '../core.js';
+import { figure } from '../data/figure.js';
+import { columnLength } from '../data/columns.js';
+import type { Plot, TraceSpec } from '../store/plots.js';
+import { apiUser } from './auth.js';
+import { HttpError, readBody, sendJson, type Router } from './router.js';
+import { applyInitial, traceInput } from './trace-input.js';
+
+const BODY_LIMIT = 8 * 1024 * 1024;
+const FIELDS = ['un', 'key', 'origin', 'platform', 'version', 'args', 'kwargs'];
+
+/**
+ * Form fields of a /clientresp body. The npm client does not URL-encode its JSON, so values are
+ * split at "&name=" of a known field, and decoded only when they are not already valid as sent.
+ */
+export function parseClientForm(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const marker = new RegExp(`(?:^|&)(${FIELDS.join('|')})=`, 'g');
+  const hits = [...body.matchAll(marker)];
+  hits.forEach((m, i) => {
+    const start = (m.index ?? 0) + m[0].length;
+    const end = i + 1 < hits.length ? (hits[i + 1]?.index ?? body.length) : body.length;
+    out[m[1] as string] = body.slice(start, end);
+  });
+  for (const [k, raw] of Object.entries(out)) {
+    const isJsonField = k === 'args' || k === 'kwargs';
+    let plainOk = !/%[0-9A-Fa-f]{2}/.test(raw);
+    if (isJsonField) {
+      try {
+        JSON.parse(raw);
+        plainOk = true;
+      } catch {
+        plainOk = false;
+      }
+    }
+    if (!plainOk) {
+      try {
+        out[k] = decodeURIComponent(raw.replace(/\+/g, ' '));
+      } catch {
+        // Not URL-encoded after all: keep it as sent.
+      }
+    }
+  }
+  return out;
+}
+
+const answer = (fields: Record<string, unknown>) => ({
+  'stream-host': '',
+  'stream-status': '',
+  url: '',
+  filename: '',
+  message: '',
+  warning: '',
+  error: '',
+  ...fields,
+});
+
+function parseJsonField(form: Record<string, string>, name: string, fallback: unknown): unknown {
+  const raw = form[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new HttpError(400, `${name} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** fileopt=extend: each given trace's data goes on the end of the existing trace of the same index. */
+function extend(core: Core, plot: Plot, specs: TraceSpec[], initial: ReturnType<typeof traceInput>['initial']): Plot {
+  const traces = [...plot.traces];
+  specs.forEach((spec, i) => {
+    const old = traces[i];
+    if (!old) return void traces.push(spec);
+    if (old.tokenId !== undefined) {
+      const cols = spec.tokenId === undefined ? spec.data : initial.find((x) => x.tokenId === spec.tokenId)?.columns;
+      const count = cols ? columnLength(cols) : 0;
+      if (cols && count > 0) core.fanout.points(old.tokenId, core.store.apply(core.store.token(old.tokenId), { append: cols, appendCount: count }));
+      return;
+    }
+    const data = { ...old.data };
+    for (const [k, v] of Object.entries(spec.data ?? {})) data[k] = [...(data[k] ?? []), ...v];
+    traces[i] = { ...old, data };
+  });
+  return core.plots.update(plot.id, { traces });
+}
+
+export function plotlyRoutes(core: Core, router: Router): void {
+  router.add('POST', /^\/clientresp$/, async ({ req, res }) => {
+    const form = parseClientForm(await readBody(req, BODY_LIMIT));
+    const user = core.accounts.authenticate(form.un ?? '', form.key ?? '');
+    if (!user) return sendJson(res, 200, answer({ error: `Aw, snap! The username "${form.un ?? ''}" or its API key is not valid.` }));
+    if ((form.origin ?? 'plot') !== 'plot') return sendJson(res, 200, answer({ error: `origin "${form.origin}" is not supported; use origin=plot` }));
+    try {
+      const args = parseJsonField(form, 'args', []);
+      const kwargs = parseJsonField(form, 'kwargs', {}) as Record<string, unknown>;
+      const traces = Array.isArray(args) ? args : [args];
+      const input = traceInput(core, user.id, traces);
+      const layout = (typeof kwargs.layout === 'object' && kwargs.layout !== null ? kwargs.layout : {}) as Record<string, unknown>;
+      const fileopt = typeof kwargs.fileopt === 'string' ? kwargs.fileopt : 'overwrite';
+      const filename = typeof kwargs.filename === 'string' && kwargs.filename ? kwargs.filename : `plot from ${form.platform ?? 'api'}`;
+      const worldReadable = kwargs.world_readable !== false && kwargs.world_readable !== 'false';
+      const existing = core.plots.byFilename(user.id, filename);
+      let plot: Plot;
+      let warning = '';
+      if (fileopt === 'new' || !existing) {
+        plot = core.plots.create(user.id, { filename: core.plots.uniqueFilename(user.id, filename), layout, traces: input.specs, worldReadable });
+        applyInitial(core, input);
+        if (fileopt !== 'new' && fileopt !== 'overwrite' && !existing) warning = `no plot named "${filename}" to ${fileopt}: created it`;
+      } else if (fileopt === 'overwrite') {
+        plot = core.plots.update(existing.id, { layout, traces: input.specs, worldReadable });
+        applyInitial(core, input);
+        core.fanout.reload(plot);
+      } else if (fileopt === 'extend') {
+        plot = extend(core, existing, input.specs, input.initial);
+        core.fanout.reload(plot);
+      } else if (fileopt === 'append') {
+        plot = core.plots.update(existing.id, { traces: [...existing.traces, ...input.specs] });
+        applyInitial(core, input);
+        core.fanout.reload(plot);
+      } else {
+        return sendJson(res, 200, answer({ error: `fileopt must be new, overwrite, extend or append (got "${fileopt}")` }));
+      }
+      sendJson(res, 200, answer({ 'stream-host': core.streamUrl, 'stream-status': 'All Streams Go!', url: shareUrl(core, plot), filename: plot.filename, warning }));
+    } catch (err) {
+      if (err instanceof HttpError) return sendJson(res, 200, answer({ error: err.message }));
+      throw err;
+    }
+  });
+
+  router.add('GET', /^\/apigetfile\/([^/]+)\/(\d+)$/, ({ req, res, params }) => {
+    const user = apiUser(core, req);
+    const plot = core.plots.byFile(params[0] as string, Number(params[1]));
+    if (!plot || (!plot.worldReadable && plot.userId !== user.id)) {
+      return sendJson(res, 404, { error: `no plot ${params[0]}:${params[1]} that ${user.name} may read` });
+    }
+    sendJson(res, 200, { payload: { figure: figure(plot, core.store) } });
+  });
+}

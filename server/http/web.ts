@@ -1,0 +1,136 @@
+/**
+ * What browsers get: the share page of a plot (/~owner/ID), its embeddable variant (.embed), its
+ * live events (SSE), the login form, and static files from a fixed list (no path from a URL ever
+ * reaches the file system).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { packageRoot, packageVersion } from '../../shared/package-root.js';
+import { shareUrl, type Core } from '../core.js';
+import type { Plot } from '../store/plots.js';
+import { figure } from '../data/figure.js';
+import { titleOf } from './api.js';
+import { SESSION_COOKIE, canView, cookie, sessionUser } from './auth.js';
+import { HttpError, readBody, sendJson, type Context, type Router } from './router.js';
+
+const require = createRequire(import.meta.url);
+
+const staticFiles: Record<string, { path: string; type: string }> = {
+  '/static/plotly.min.js': { path: require.resolve('plotly.js-dist-min/plotly.min.js'), type: 'text/javascript' },
+  '/static/viewer.js': { path: join(packageRoot, 'dist/web/viewer.js'), type: 'text/javascript' },
+  '/static/viewer.css': { path: join(packageRoot, 'server/web/viewer.css'), type: 'text/css' },
+};
+
+/** Text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(res: ServerResponse, status: number, title: string, body: string, options: { embeddable?: boolean; bodyAttrs?: string } = {}): void {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><link rel="stylesheet" href="/static/viewer.css"></head>
+<body${options.bodyAttrs ?? ''}>
+${body}
+</body></html>`;
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors ${options.embeddable ? '*' : "'self'"}`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+  });
+  res.end(html);
+}
+
+function servePlot(core: Core, ctx: Context, embed: boolean): void {
+  const plot = findPlot(core, ctx);
+  const query = ctx.url.searchParams.get('share_key');
+  const events = `${ctx.url.pathname.replace(/\.embed$/, '')}/events${query ? `?share_key=${encodeURIComponent(query)}` : ''}`;
+  const title = titleOf(plot.layout) ?? plot.filename;
+  page(
+    ctx.res,
+    200,
+    `${title} · plotwire`,
+    `<header><h1 id="title">${escapeHtml(title)}</h1><span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting">connecting</span></header>
+<div id="plot"></div>
+<script src="/static/plotly.min.js"></script>
+<script type="module" src="/static/viewer.js"></script>`,
+    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}"${embed ? ' class="embed"' : ''}` },
+  );
+}
+
+/** The plot at /~owner/fileId, if this request may see it (404 otherwise, so private plots stay unseen). */
+function findPlot(core: Core, ctx: Context): Plot {
+  const plot = core.plots.byFile(ctx.params[0] as string, Number(ctx.params[1]));
+  if (!plot || !canView(core, ctx.req, ctx.url, plot)) throw new HttpError(404, `no plot ~${ctx.params[0]}/${ctx.params[1]} you may see (private plots need the owner's login or the share link)`);
+  return plot;
+}
+
+const safeNext = (next: string | null): string => (next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+
+function loginForm(res: ServerResponse, status: number, next: string, error = ''): void {
+  page(
+    res,
+    status,
+    'Log in · plotwire',
+    `<main class="page"><h1>Log in to plotwire</h1>${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/login?next=${encodeURIComponent(next)}">
+<label>User <input name="un" autocomplete="username" required></label>
+<label>API key <input name="key" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button></form></main>`,
+  );
+}
+
+export function webRoutes(core: Core, router: Router): void {
+  for (const [path, file] of Object.entries(staticFiles)) {
+    router.add('GET', new RegExp(`^${path.replace(/\./g, '\\.')}$`), ({ res }) => {
+      const body = readFileSync(file.path);
+      res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'content-length': body.length, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
+      res.end(body);
+    });
+  }
+
+  router.add('GET', /^\/$/, ({ req, res }) => {
+    const user = sessionUser(core, req);
+    const list = user
+      ? `<p>Logged in as ${escapeHtml(user.name)}. <form method="post" action="/logout"><button>Log out</button></form></p><ul>${core.plots
+          .list(user.id)
+          .map((p) => `<li><a href="${escapeHtml(shareUrl(core, p))}">${escapeHtml(titleOf(p.layout) ?? p.filename)}</a>${p.worldReadable ? '' : ' (private)'}</li>`)
+          .join('')}</ul>`
+      : '<p><a href="/login">Log in</a> to see your plots. Public plots are open to anyone with their link.</p>';
+    page(res, 200, 'plotwire', `<main class="page"><h1>plotwire ${escapeHtml(packageVersion)}</h1>
+<p>Live plots from sensors. Streams: <code>POST ${escapeHtml(core.streamUrl)}/</code> with a <code>plotly-streamtoken</code> header.</p>${list}</main>`);
+  });
+
+  router.add('GET', /^\/login$/, ({ res, url }) => loginForm(res, 200, safeNext(url.searchParams.get('next'))));
+  router.add('POST', /^\/login$/, async ({ req, res, url }) => {
+    const form = new URLSearchParams(await readBody(req, 16 * 1024));
+    const next = safeNext(url.searchParams.get('next'));
+    const user = core.accounts.authenticate(form.get('un') ?? '', form.get('key') ?? '');
+    if (!user) return loginForm(res, 401, next, 'That user name and API key do not match.');
+    const session = core.accounts.createSession(user.id);
+    res.writeHead(303, { location: next, 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000` });
+    res.end();
+  });
+  router.add('POST', /^\/logout$/, ({ req, res }) => {
+    const session = cookie(req, SESSION_COOKIE);
+    if (session) core.accounts.endSession(session);
+    res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0` });
+    res.end();
+  });
+
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)$/, (ctx) => servePlot(core, ctx, false));
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.embed$/, (ctx) => servePlot(core, ctx, true));
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.json$/, (ctx) => {
+    const plot = findPlot(core, ctx);
+    sendJson(ctx.res, 200, figure(plot, core.store));
+  });
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/events$/, (ctx) => {
+    const plot = findPlot(core, ctx);
+    const last = ctx.req.headers['last-event-id'];
+    core.fanout.attach(plot, ctx.res, typeof last === 'string' ? last : undefined);
+  });
+}

@@ -1,0 +1,22 @@
+/**
+ * The streaming endpoint through node:http, for a POST / that arrives on a connection node:http
+ * already owns (a kept-alive socket). Strict framing; fresh connections get the forgiving parser.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STREAM_TOKEN_HEADER } from '../../shared/index.js';
+import type { Ingest } from './ingest.js';
+import { StreamSession, streamEnd, type StreamEnd } from './stream-session.js';
+
+export function serveHttpStream(req: IncomingMessage, res: ServerResponse, ingest: Ingest): void {
+  const finish = (end: StreamEnd): void => {
+    if (res.headersSent) return;
+    res.writeHead(end.status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(end.body));
+  };
+  const header = req.headers[STREAM_TOKEN_HEADER];
+  const opened = ingest.open(typeof header === 'string' ? header : undefined, finish);
+  if (!(opened instanceof StreamSession)) return finish(opened);
+  const session = opened;
+  req.on('data', (buf: Buffer) => session.data(buf));
+  req.on('end', () => session.endOfBody());
+  req.on('close', () => session.end(streamEnd(520, { error: 'the connection closed before the stream ended' })));
+}

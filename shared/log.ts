@@ -1,0 +1,39 @@
+/**
+ * Logs for people and for machines: one line each, in words on a terminal, or (json) one JSON
+ * object a line with a stable `event` name and the fields a program needs.
+ */
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  log(level: Level, event: string, message: string, fields?: Record<string, unknown>): void;
+  info(event: string, message: string, fields?: Record<string, unknown>): void;
+  warn(event: string, message: string, fields?: Record<string, unknown>): void;
+  error(event: string, message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface LoggerOptions {
+  readonly json?: boolean;
+  /** Where lines go; stderr for warnings and errors, stdout otherwise, by default. */
+  readonly write?: (level: Level, line: string) => void;
+  readonly quiet?: boolean;
+}
+
+const defaultWrite = (level: Level, line: string): void => {
+  (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
+};
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const write = options.write ?? defaultWrite;
+  const log = (level: Level, event: string, message: string, fields: Record<string, unknown> = {}): void => {
+    if (options.quiet && level !== 'error') return;
+    if (options.json) write(level, JSON.stringify({ time: new Date().toISOString(), level, event, msg: message, ...fields }));
+    else write(level, level === 'info' || level === 'debug' ? message : `${level}: ${message}`);
+  };
+  return {
+    log,
+    info: (e, m, f) => log('info', e, m, f),
+    warn: (e, m, f) => log('warn', e, m, f),
+    error: (e, m, f) => log('error', e, m, f),
+  };
+}

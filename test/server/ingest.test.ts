@@ -1,0 +1,218 @@
+/** The streaming endpoint over real sockets: legacy bytes, Plotly's rules, every status code. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_STREAM_LINE } from '../../shared/index.js';
+import { api, chunk, createPlot, rawExchange, streamHead, testServer, type TestServer } from './helpers.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await testServer({ idleTimeoutMs: 400, connectsPerMinute: 5 });
+});
+afterAll(() => s.close());
+
+const figureOf = async (plot: Record<string, unknown>) => (await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: Record<string, unknown>[]; layout: Record<string, unknown> };
+
+describe("plotly.py's chunked client, byte for byte", () => {
+  it('accepts two Host headers, identity encoding, one chunk per object, heartbeats and the \\r\\n0\\r\\n\\r\\n close', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const head =
+      'POST / HTTP/1.1\r\nHost: stream.plot.ly\r\nHost: stream.plot.ly\r\nAccept-Encoding: identity\r\n' +
+      `plotly-streamtoken: ${token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+    const res = await rawExchange(s.port, [
+      head,
+      chunk('{"x": 1, "y": 10}\n'),
+      '1\r\n\n\r\n',
+      chunk('{"x": 2, "y": 20}\n'),
+      '1\r\n\n\r\n',
+      chunk('{"x": 3, "y": 30}\n'),
+      '\r\n0\r\n\r\n',
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 200, points: 3 });
+    const fig = await figureOf(plot);
+    expect(fig.data[0]).toMatchObject({ x: [1, 2, 3], y: [10, 20, 30] });
+  });
+
+  it('takes objects split across chunks and several objects in one chunk: the newline delimits', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const res = await rawExchange(s.port, [streamHead(token), chunk('{"x":1,'), chunk('"y":1}\n{"x":2,"y":2}\n{"x"'), chunk(':3,"y":3}\n'), '0\r\n\r\n']);
+    expect(res.status).toBe(200);
+    expect((await figureOf(plot)).data[0]).toMatchObject({ x: [1, 2, 3], y: [1, 2, 3] });
+  });
+});
+
+describe("Plotly's rules", () => {
+  it('scalars append, arrays replace, layout applies, maxpoints keeps the newest', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 3);
+    const lines = ['{"x":[1,2],"y":[5,6]}', '{"x":3,"y":7}', '{"x":4,"y":8,"text":"four"}', '{"layout":{"title":{"text":"live title"}}}', '{"x":5,"y":9}'];
+    const res = await rawExchange(s.port, [streamHead(token), ...lines.map((l) => chunk(`${l}\n`)), '0\r\n\r\n']);
+    expect(res.status).toBe(200);
+    const fig = await figureOf(plot);
+    expect(fig.data[0]).toMatchObject({ x: [3, 4, 5], y: [7, 8, 9], text: [null, 'four', null] });
+    expect(fig.layout.title).toEqual({ text: 'live title' });
+  });
+
+  it('one token on several traces (subplots) shows the same data in each', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token, token]);
+    await rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":2}\n'), '0\r\n\r\n']);
+    const fig = await figureOf(plot);
+    expect(fig.data[0]).toMatchObject({ x: [1], y: [2] });
+    expect(fig.data[1]).toMatchObject({ x: [1], y: [2] });
+  });
+
+  it('date strings and marker styles stream like numbers', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    await rawExchange(s.port, [streamHead(token), chunk('{"x":"2026-11-22 10:00:00.123456","y":1,"marker":{"size":12}}\n'), '0\r\n\r\n']);
+    const fig = await figureOf(plot);
+    expect(fig.data[0]).toMatchObject({ x: ['2026-11-22 10:00:00.123456'], y: [1], marker: { size: [12] } });
+  });
+
+  it('a heartbeat keeps a quiet stream past the idle limit', async () => {
+    const token = s.newToken();
+    const res = await rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), 250, '1\r\n\n\r\n', 250, '1\r\n\n\r\n', 250, chunk('{"x":2,"y":2}\n'), '0\r\n\r\n']);
+    expect(res.status).toBe(200);
+    expect(res.json.points).toBe(2);
+  });
+});
+
+describe('status codes, each from a request that provokes it', () => {
+  it('200: the writer ended its body (healthy endpoint disconnect)', async () => {
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), '0\r\n\r\n']);
+    expect(res.status).toBe(200);
+  });
+
+  it('308: bytes after the end of the stream', async () => {
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), `${chunk('{"x":1,"y":1}\n')}0\r\n\r\n{"x":2,"y":2}\n`]);
+    expect(res.status).toBe(308);
+    expect(res.json.error).toContain('after the end of the stream');
+    expect(res.json.points).toBe(1);
+  });
+
+  it('400: a malformed request line', async () => {
+    const res = await rawExchange(s.port, ['POST / HTTP/1.1 extra\r\n\r\n']);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toContain('malformed request line');
+  });
+
+  it('403: a revoked token', async () => {
+    const token = s.newToken();
+    const id = (await api(s, 'GET', '/api/v1/tokens')).json.tokens as { id: number }[];
+    await api(s, 'DELETE', `/api/v1/tokens/${id.at(-1)?.id}`);
+    const res = await rawExchange(s.port, [streamHead(token), '0\r\n\r\n']);
+    expect(res.status).toBe(403);
+  });
+
+  it('403: revoking a token ends its open stream', async () => {
+    const token = s.newToken();
+    const tokens = (await api(s, 'GET', '/api/v1/tokens')).json.tokens as { id: number }[];
+    const pending = rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), 100], { keepOpen: true });
+    await new Promise((r) => setTimeout(r, 50));
+    await api(s, 'DELETE', `/api/v1/tokens/${tokens.at(-1)?.id}`);
+    expect((await pending).status).toBe(403);
+  });
+
+  it('404: an unknown token', async () => {
+    const res = await rawExchange(s.port, [streamHead('not-a-token'), '0\r\n\r\n']);
+    expect(res.status).toBe(404);
+    expect(res.json.message).toContain('not registered');
+  });
+
+  it('405: streaming with another method', async () => {
+    const res = await rawExchange(s.port, [`PUT / HTTP/1.1\r\nHost: x\r\nplotly-streamtoken: ${s.newToken()}\r\nContent-Length: 0\r\n\r\n`]);
+    expect(res.status).toBe(405);
+  });
+
+  it('406: no plotly-streamtoken header', async () => {
+    const res = await rawExchange(s.port, [streamHead(undefined), '0\r\n\r\n']);
+    expect(res.status).toBe(406);
+    expect(res.json.error).toContain('plotly-streamtoken');
+  });
+
+  it('408: no byte within the idle limit, with what was stored', async () => {
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":1}\n'), 900], { keepOpen: true });
+    expect(res.status).toBe(408);
+    expect(res.json.points).toBe(1);
+  });
+
+  it('413: a line longer than MAX_STREAM_LINE', async () => {
+    const big = `{"text":"${'a'.repeat(MAX_STREAM_LINE)}"}\n`;
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":1}\n'), chunk(big), '0\r\n\r\n']);
+    expect(res.status).toBe(413);
+    expect(res.json).toMatchObject({ line: 2, points: 1 });
+  });
+
+  it('422: bad JSON, naming the line; what came before is kept', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const res = await rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":1}\n{"x":2,\n'), '0\r\n\r\n']);
+    expect(res.status).toBe(422);
+    expect(res.json).toMatchObject({ line: 2, points: 1 });
+    expect(res.json.error).toContain('not valid JSON');
+    expect((await figureOf(plot)).data[0]).toMatchObject({ x: [1], y: [1] });
+  });
+
+  it('422: a valid JSON object that breaks a rule names the field', async () => {
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"w":1}\n'), '0\r\n\r\n']);
+    expect(res.status).toBe(422);
+    expect(res.json).toMatchObject({ field: 'w', line: 1 });
+  });
+
+  it('423: too many connections for one token in a minute', async () => {
+    const token = s.newToken();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await rawExchange(s.port, [streamHead(token), '0\r\n\r\n'])).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 423]);
+  });
+
+  it('449: a second connection with the same token ends the oldest', async () => {
+    const token = s.newToken();
+    const first = rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), 300], { keepOpen: true });
+    await new Promise((r) => setTimeout(r, 100));
+    const second = rawExchange(s.port, [streamHead(token), chunk('{"x":2,"y":2}\n'), 100, '0\r\n\r\n']);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.status).toBe(449);
+    expect(a.json.error).toContain('took over');
+    expect(b.status).toBe(200);
+  });
+
+  it('520: broken chunk framing in the body', async () => {
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":1}\n'), 'zz\r\n{}\r\n']);
+    expect(res.status).toBe(520);
+    expect(res.json.error).toContain('invalid chunk size');
+  });
+});
+
+describe('status codes that need a server of their own', () => {
+  it('503: the database is full; the writer is told, nothing it was told is stored is lost', async () => {
+    const small = await testServer({ maxDatabaseMiB: 1 });
+    try {
+      const token = small.newToken();
+      const batch = `{"append":{"y":[${Array.from({ length: 5000 }, (_, i) => i).join(',')}]}}\n`;
+      const res = await rawExchange(small.port, [streamHead(token), ...Array.from({ length: 60 }, () => [chunk(batch), 25]).flat(), '0\r\n\r\n']);
+      expect(res.status).toBe(503);
+      expect(res.json.error).toContain('database');
+      const state = await fetch(`${small.server.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } });
+      const { next } = (await state.json()) as { next: number };
+      expect(next).toBeGreaterThan(0);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('500: a server fault is reported as such and logged', async () => {
+    const t = await testServer();
+    try {
+      const token = t.newToken();
+      // Closing the database under the running server is a fault it cannot recover from.
+      t.server.core.db.close();
+      const res = await rawExchange(t.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), '0\r\n\r\n']);
+      expect(res.status).toBe(500);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  });
+});
