@@ -3,6 +3,7 @@
  * with log lines above it; with --json one JSON object per log record plus periodic "stats"
  * records; otherwise plain log lines and a status line every statsIntervalMs.
  */
+import { createLogger, type Logger } from '../shared/log.js';
 import type { Bridge, BridgeStats } from './bridge.js';
 import type { LogRecord } from './log.js';
 
@@ -49,12 +50,15 @@ export class StatusReporter {
   private rates: number[] = [];
   private line = '';
   private readonly onLog = (record: LogRecord): void => this.log(record);
+  /** JSON lines in the package's one log format (shared/log.ts). */
+  private readonly json: Logger;
 
   constructor(
     private readonly bridge: Bridge,
     private readonly options: StatusOptions,
   ) {
     this.out = options.out ?? process.stdout;
+    this.json = createLogger({ json: true, write: (_level, line) => this.write(`${line}\n`) });
   }
 
   start(): this {
@@ -69,7 +73,7 @@ export class StatusReporter {
     clearInterval(this.timer);
     this.bridge.off('log', this.onLog);
     this.measure(final);
-    if (this.options.mode === 'json') this.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'final', ...final })}\n`);
+    if (this.options.mode === 'json') this.json.info('final', `final: ${formatStatus(final, this.rates)}`, { ...final });
     else {
       this.clearLine();
       this.write(`final: ${formatStatus(final, this.rates)}\n`);
@@ -80,7 +84,7 @@ export class StatusReporter {
     const stats = this.bridge.stats;
     this.measure(stats);
     if (this.options.mode === 'json') {
-      this.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'stats', linesPerSecond: this.rates, ...stats })}\n`);
+      this.json.info('stats', formatStatus(stats, this.rates), { linesPerSecond: this.rates, ...stats });
     } else if (this.options.mode === 'text') {
       this.write(`${timestamp()} status ${formatStatus(stats, this.rates)}\n`);
     } else {
@@ -99,7 +103,8 @@ export class StatusReporter {
 
   private log(record: LogRecord): void {
     if (this.options.mode === 'json') {
-      this.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+      const { level, event, message, ...fields } = record;
+      this.json.log(level, event, message, fields);
       return;
     }
     this.clearLine();

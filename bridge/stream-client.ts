@@ -118,7 +118,8 @@ const STATE_TIMEOUT_MS = 5_000;
 /** Legacy mode keeps this many decimated objects while the server is away. */
 const LEGACY_BACKLOG = 2;
 
-type Outcome = { status: number; body: string } | { error: Error };
+/** How a connection attempt ended: a status from the state query or the stream, or an error. */
+type Outcome = { status: number; body: string; from: 'state query' | 'stream' } | { error: Error };
 
 export class StreamClient extends EventEmitter<StreamClientEvents> {
   readonly token: string;
@@ -289,7 +290,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       try {
         next = await this.queryState(STATE_TIMEOUT_MS);
       } catch (err) {
-        return err instanceof StreamStatusError ? { status: err.status, body: err.serverMessage } : { error: err as Error };
+        return err instanceof StreamStatusError ? { status: err.status, body: err.serverMessage, from: 'state query' } : { error: err as Error };
       }
       this.resync(next);
     }
@@ -320,7 +321,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     try {
       const res = await response;
       const text = await res.body.text().catch(() => '');
-      return { status: res.statusCode, body: text };
+      return { status: res.statusCode, body: text, from: 'stream' };
     } catch (err) {
       return { error: err as Error };
     } finally {
@@ -338,7 +339,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       this.log('warn', 'disconnected', `stream broke: ${describeError(outcome.error)}`, { error: describeError(outcome.error) });
       return 'retry';
     }
-    const { status } = outcome;
+    const { status, from } = outcome;
+    const answered = from === 'stream' ? 'server ended the stream with' : 'server answered the state query with';
     this.lastStatus = status;
     const serverMessage = errorText(outcome.body);
     const info = statusOf(status);
@@ -354,11 +356,11 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.counts.errors++;
     const why = `${name}: ${serverMessage || info?.meaning || 'unknown status'}`;
     if (info?.writer === 'reconnect' || (!info && status >= 500)) {
-      this.log('warn', 'status', `server ended the stream with ${why}; reconnecting`, { status });
+      this.log('warn', 'status', `${answered} ${why}; reconnecting`, { status });
       return 'retry';
     }
     if (info?.writer === 'fix') {
-      this.stop(status, `server rejected this stream with ${why} (a writer bug: please report it); stopped`, 'rejected');
+      this.stop(status, `${answered} ${why} (a writer bug: please report it); stopped`, 'rejected');
     } else {
       this.stop(status, `server refused token ${this.token} with ${why}; stopped`, 'refused');
     }

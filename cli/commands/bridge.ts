@@ -1,6 +1,7 @@
 /** plotwire bridge: serial NDJSON from boards to live streams on a plotwire server. */
 import { parseArgs } from 'node:util';
 import { MAXPOINTS_MAX, ProtocolError } from '../../shared/index.js';
+import { createLogger } from '../../shared/log.js';
 import { Bridge } from '../../bridge/bridge.js';
 import { readBridgeConfig, validateBridgeConfig, type BridgeConfig } from '../../bridge/config.js';
 import { createPlot, CreatePlotError } from '../../bridge/create-plot.js';
@@ -153,9 +154,9 @@ export const bridgeCommand: Command = {
     }
     const { config, json, apiKey, statsIntervalMs } = parsed;
     const mode: StatusMode = json ? 'json' : process.stdout.isTTY ? 'tty' : 'text';
-    const say = (event: string, message: string, fields: object = {}): void => {
-      console.log(json ? JSON.stringify({ time: new Date().toISOString(), level: 'info', event, message, ...fields }) : message);
-    };
+    // Before and after the status reporter runs, what the bridge says goes through the same format.
+    const log = createLogger({ json, write: (_level, line) => console.log(line) });
+    const say = (event: string, message: string, fields: Record<string, unknown> = {}): void => log.info(event, message, fields);
 
     if (config.createPlot && apiKey) {
       const traces = config.boards.flatMap((b) =>
@@ -166,7 +167,7 @@ export const bridgeCommand: Command = {
         say('plot-created', `plot created: ${plot.url}`, { ...plot });
       } catch (err) {
         if (!(err instanceof CreatePlotError)) throw err;
-        console.error(json ? JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'plot-failed', message: err.message }) : `plotwire bridge: ${err.message}`);
+        log.error('plot-failed', `plotwire bridge: ${err.message}`);
         return 1;
       }
     }

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 
 export const cli = join(import.meta.dirname, '../../../dist/cli/main.js');
 
-export type LogRow = Record<string, unknown> & { event: string; message?: string };
+export type LogRow = Record<string, unknown> & { event: string; msg?: string };
 
 export interface BridgeProcess {
   readonly child: ChildProcess;
@@ -32,7 +32,7 @@ export function startBridge(args: string[]): BridgeProcess {
     try {
       row = JSON.parse(line) as LogRow;
     } catch {
-      row = { event: 'not-json', message: line };
+      row = { event: 'not-json', msg: line };
     }
     records.push(row);
     for (const w of [...waiters]) {
@@ -52,7 +52,7 @@ export function startBridge(args: string[]): BridgeProcess {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no matching record in ${timeoutMs} ms; records: ${records.map((r) => r.message ?? r.event).join(' / ')}; stderr: ${err}`));
+        reject(new Error(`no matching record in ${timeoutMs} ms; records: ${records.map((r) => r.msg ?? r.event).join(' / ')}; stderr: ${err}`));
       }, timeoutMs);
       waiters.push({
         match,
