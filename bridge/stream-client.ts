@@ -252,8 +252,9 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.abort?.abort();
     if (body && !this.mode && this.buffer.length > 0) {
       // The POST's end was answered; ask once more so stats.buffered is what truly is unstored.
+      // The stream has ended, so everything below the answer is stored, written on it or not.
       await this.queryState(Math.max(500, deadline - Date.now())).then(
-        (next) => this.acknowledge(next),
+        (next) => void (this.counts.stored += this.buffer.resync(next).stored),
         () => undefined,
       );
     }
@@ -310,6 +311,9 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    // A heartbeat at once: undici sends the request only with the first body bytes, and the server
+    // should know this stream (and end an older one on the token) now, not at the first point.
+    body.write('\n');
     this.setState('streaming');
     this.log('info', 'connected', `streaming to ${this.base.origin}${this.mode ? ` (legacy, ${this.mode})` : ` from seq ${this.buffer.startSeq}`}`, {
       seq: this.mode ? undefined : this.buffer.startSeq,
