@@ -65,6 +65,7 @@ export class Bridge extends EventEmitter<{ log: [LogRecord] }> {
             binding: hooks.binding,
             list: hooks.list,
             watchdogMs: (board.watchdogSeconds ?? defaults.watchdogSeconds) * 1000,
+            readIntervalMs: board.readIntervalMs,
           },
           resetWaitMs: board.resetWaitMs ?? defaults.resetWaitMs,
           xMode: config.x ?? 'date',

@@ -20,6 +20,7 @@ export const BoardConfig = Type.Object(
     }),
     resetWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'ms to wait for the board reset after an open: 0 to 60000' })),
     watchdogSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, description: 'seconds of silence before a reopen: 0 (off) to 86400' })),
+    readIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000, description: 'ms between serial reads while data flows: 0 (read as bytes arrive) to 1000' })),
   },
   { additionalProperties: false },
 );

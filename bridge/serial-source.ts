@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events';
 import { existsSync, realpathSync } from 'node:fs';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { AutoDetectTypes } from '@serialport/bindings-cpp';
-import { SerialPortStream } from '@serialport/stream';
 import { DEFAULT_BAUD, MAX_LINE } from '../shared/index.js';
 import { LineSplitter, type FramerCounts } from './line-framer.js';
 import type { LogRecord } from './log.js';
@@ -26,6 +25,11 @@ export interface SerialSourceOptions {
   readonly rescanMs?: number;
   /** Reopen when no byte came for this long, in ms (default 15000; 0 turns it off). */
   readonly watchdogMs?: number;
+  /**
+   * Wait this long (ms) between reads while data flows, so each read takes many lines: fewer
+   * wake-ups, less CPU, up to this much more latency (default 0: read as bytes arrive).
+   */
+  readonly readIntervalMs?: number;
   readonly maxLine?: number;
 }
 
@@ -52,6 +56,13 @@ export interface SerialSourceEvents {
   log: [LogRecord];
 }
 
+type SerialPort = Awaited<ReturnType<AutoDetectTypes['open']>>;
+
+/** Bytes per read: many lines at once, far below what a serial link delivers between reads. */
+const READ_SIZE = 16 * 1024;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 const USB_SPEC = /^usb:([0-9a-f]{4}):([0-9a-f]{4})(?::(.+))?$/i;
 
 export class SerialSource extends EventEmitter<SerialSourceEvents> {
@@ -60,9 +71,10 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
   private readonly baudRate: number;
   private readonly rescanMs: number;
   private readonly watchdogMs: number;
+  private readonly readIntervalMs: number;
   private readonly splitter: LineSplitter;
   private identity: UsbIdentity | undefined;
-  private port: SerialPortStream | undefined;
+  private port: SerialPort | undefined;
   private path: string | undefined;
   private state_: SerialState = 'searching';
   private retryTimer: NodeJS.Timeout | undefined;
@@ -79,6 +91,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     this.baudRate = options.baudRate ?? DEFAULT_BAUD;
     this.rescanMs = options.rescanMs ?? 1_000;
     this.watchdogMs = options.watchdogMs ?? 15_000;
+    this.readIntervalMs = options.readIntervalMs ?? 0;
     this.splitter = new LineSplitter(options.maxLine ?? MAX_LINE);
     const usb = USB_SPEC.exec(options.port);
     if (usb) this.identity = { vendorId: usb[1]!.toLowerCase(), productId: usb[2]!.toLowerCase(), serialNumber: usb[3] };
@@ -111,7 +124,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     clearInterval(this.watchdogTimer);
     const port = this.port;
     this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    if (port?.isOpen) await port.close().catch(() => undefined);
   }
 
   private async attempt(): Promise<void> {
@@ -130,15 +143,17 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
       return this.retry();
     }
     this.state_ = 'opening';
-    const port = new SerialPortStream({ binding: this.binding, path: target.path, baudRate: this.baudRate, autoOpen: false });
-    const error = await new Promise<Error | null>((resolve) => port.open(resolve));
-    if (this.closed) {
-      if (!error) port.close();
-      return;
-    }
-    if (error) {
-      this.waiting(`cannot open ${target.path}: ${openHint(error)}`);
+    let port: SerialPort;
+    try {
+      port = await this.binding.open({ path: target.path, baudRate: this.baudRate });
+    } catch (err) {
+      if (this.closed) return;
+      this.waiting(`cannot open ${target.path}: ${openHint(err as Error)}`);
       return this.retry();
+    }
+    if (this.closed) {
+      await port.close().catch(() => undefined);
+      return;
     }
     this.opened(port, target);
   }
@@ -165,7 +180,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     return listed ? { ...listed, path: spec } : { path: spec };
   }
 
-  private opened(port: SerialPortStream, info: PortInfo): void {
+  private opened(port: SerialPort, info: PortInfo): void {
     this.port = port;
     this.path = info.path;
     this.state_ = 'open';
@@ -179,33 +194,55 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
       path: info.path,
       identity: this.identity && describeIdentity(this.identity),
     });
-    const onLine = (line: string): void => {
-      this.emit('line', line, this.lastByteAt);
-    };
-    port.on('data', (chunk: Buffer) => {
-      this.lastByteAt = Date.now();
-      this.counts.bytes += chunk.length;
-      this.splitter.push(chunk, onLine);
-    });
-    port.on('error', (err: Error) => this.log('warn', 'serial-error', `${info.path}: ${err.message}`, { path: info.path }));
-    port.on('close', () => {
-      if (this.port !== port) return;
-      this.port = undefined;
-      clearInterval(this.watchdogTimer);
-      if (this.closed) return;
-      this.log('warn', 'serial-lost', `${info.path} closed (unplugged or reset?); looking for the board again`, { path: info.path });
-      this.emit('lost');
-      this.retry(0);
-    });
     if (this.watchdogMs > 0) {
       this.watchdogTimer = setInterval(() => {
         if (Date.now() - this.lastByteAt < this.watchdogMs || this.port !== port) return;
         this.counts.watchdogReopens++;
         this.log('warn', 'serial-silent', `no data from ${info.path} for ${Math.round(this.watchdogMs / 1000)} s; reopening it`, { path: info.path });
-        port.close();
+        void this.drop(port, info);
       }, Math.min(1_000, this.watchdogMs / 4));
     }
     this.emit('open', info);
+    void this.readLoop(port, info);
+  }
+
+  /**
+   * Reads straight from the binding: serialport's Readable layer costs a stream push and event per
+   * read, and at 1 kHz lines the reads are most of the bridge's CPU (bench/bridge-load.ts).
+   */
+  private async readLoop(port: SerialPort, info: PortInfo): Promise<void> {
+    const buf = Buffer.allocUnsafe(READ_SIZE);
+    const onLine = (line: string): void => {
+      this.emit('line', line, this.lastByteAt);
+    };
+    while (this.port === port) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await port.read(buf, 0, buf.length));
+      } catch (err) {
+        if (this.port !== port) return; // closed on purpose
+        this.log('warn', 'serial-lost', `${info.path}: ${(err as Error).message} (unplugged or reset?); looking for the board again`, { path: info.path });
+        await this.drop(port, info, true);
+        return;
+      }
+      this.lastByteAt = Date.now();
+      this.counts.bytes += bytesRead;
+      // The splitter copies what it keeps, so the read buffer can be reused.
+      this.splitter.push(buf.subarray(0, bytesRead), onLine);
+      if (this.readIntervalMs > 0 && bytesRead < buf.length) await sleep(this.readIntervalMs);
+    }
+  }
+
+  /** Closes a port that failed or fell silent, and starts looking for the board again. */
+  private async drop(port: SerialPort, info: PortInfo, logged = false): Promise<void> {
+    if (this.port !== port) return;
+    this.port = undefined;
+    clearInterval(this.watchdogTimer);
+    await port.close().catch(() => undefined);
+    if (this.closed) return;
+    if (!logged) this.log('info', 'serial-closed', `closed ${info.path}`, { path: info.path });
+    this.emit('lost');
+    this.retry(0);
   }
 
   private retry(ms = this.rescanMs): void {

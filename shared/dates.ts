@@ -22,6 +22,12 @@ function minutePrefix(minuteStart: number, utc: boolean): string {
     : `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:`;
 }
 
+/** The "YYYY-MM-DD HH:MM:SS." of the last second formatted: points come in runs within a second. */
+const seconds: Record<'local' | 'utc', { start: number; prefix: string }> = {
+  local: { start: NaN, prefix: '' },
+  utc: { start: NaN, prefix: '' },
+};
+
 /**
  * A time in ms since the epoch (fractions kept to the microsecond) as "YYYY-MM-DD HH:MM:SS.ffffff",
  * in local time unless `utc`. Plotly's date strings carry no zone; the viewer shows them as written.
@@ -29,15 +35,22 @@ function minutePrefix(minuteStart: number, utc: boolean): string {
 export function formatPlotlyDate(ms: number, utc = false): string {
   if (!Number.isFinite(ms)) throw new RangeError(`formatPlotlyDate: not a time: ${ms}`);
   const micros = Math.round(ms * 1000);
-  const wholeMs = Math.floor(micros / 1000);
-  const cache = caches[utc ? 'utc' : 'local'];
+  const second = Math.floor(micros / 1_000_000);
+  const zone = utc ? 'utc' : 'local';
+  const sec = seconds[zone];
+  if (second !== sec.start) {
+    sec.start = second;
+    sec.prefix = secondPrefix(second * 1000, caches[zone], utc);
+  }
+  const f = micros - second * 1_000_000;
+  return sec.prefix + (f >= 100_000 ? '' : f >= 10_000 ? '0' : f >= 1_000 ? '00' : f >= 100 ? '000' : f >= 10 ? '0000' : '00000') + f;
+}
+
+function secondPrefix(wholeMs: number, cache: MinuteCache, utc: boolean): string {
   // Local-time offsets are whole minutes, so a local minute starts on a multiple of 60 s.
   if (!(wholeMs >= cache.start && wholeMs < cache.start + 60_000)) {
     cache.start = wholeMs - (((wholeMs % 60_000) + 60_000) % 60_000);
     cache.prefix = minutePrefix(cache.start, utc);
   }
-  const inMinute = micros - cache.start * 1000;
-  const sec = Math.floor(inMinute / 1_000_000);
-  const frac = `${inMinute - sec * 1_000_000}`;
-  return `${cache.prefix}${pad2(sec)}.${'000000'.slice(frac.length)}${frac}`;
+  return `${cache.prefix}${pad2((wholeMs - cache.start) / 1000)}.`;
 }

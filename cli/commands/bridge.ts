@@ -24,7 +24,7 @@ quiet, reconnects with backoff, and resume without loss or doubles after any bre
   --map CHANNEL=TOKEN  send a channel of the sample lines (or EVENT.KEY, e.g. beat.bpm) to a
                        stream token; repeat for each channel
   --config FILE        a JSON file: {"server", "boards": [{"serial", "baud", "map": {...},
-                       "resetWaitMs", "watchdogSeconds"}], "x", "utc", "legacy", "bufferMb",
+                       "resetWaitMs", "watchdogSeconds", "readIntervalMs"}], "x", "utc", "legacy", "bufferMb",
                        "heartbeatSeconds", "maxBackoffSeconds", "createPlot"}; flags add a board
                        and override its settings
   --x date|seconds     x values: wall-clock dates from the device clock (default), or seconds
@@ -39,6 +39,8 @@ quiet, reconnects with backoff, and resume without loss or doubles after any bre
   --reset-wait MS      after opening the port, wait this long for the board's reset hello
                        (default 2000; lines before a hello are stale and dropped)
   --watchdog SECONDS   reopen the port after this long without a byte (default 15; 0 = off)
+  --read-interval MS   wait this long between serial reads while data flows (default 0):
+                       fewer wake-ups and less CPU on a small board, up to MS more latency
   --create-plot TITLE  create a plot with one trace per token and print its share URL
                        (needs --api-key or PLOTWIRE_API_KEY)
   --api-key KEY        your API key, for --create-plot
@@ -75,6 +77,7 @@ function parse(argv: string[]): Parsed {
       'max-backoff': { type: 'string' },
       'reset-wait': { type: 'string' },
       watchdog: { type: 'string' },
+      'read-interval': { type: 'string' },
       'create-plot': { type: 'string' },
       'api-key': { type: 'string' },
       maxpoints: { type: 'string' },
@@ -108,6 +111,7 @@ function parse(argv: string[]): Parsed {
     if (values.baud !== undefined) board.baud = num('baud', values.baud);
     if (values['reset-wait'] !== undefined) board.resetWaitMs = num('reset-wait', values['reset-wait']);
     if (values.watchdog !== undefined) board.watchdogSeconds = num('watchdog', values.watchdog);
+    if (values['read-interval'] !== undefined) board.readIntervalMs = num('read-interval', values['read-interval']);
     boards.push(board);
   }
   if (boards.length === 0) throw new UsageError('give --serial PORT with --map CHANNEL=TOKEN, or --config FILE');
