@@ -5,7 +5,8 @@
  * USB identity (vendor, product, serial number) rather than its old path.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, realpathSync } from 'node:fs';
+import { constants, existsSync, openSync, realpathSync } from 'node:fs';
+import { ReadStream as TtyReadStream } from 'node:tty';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { AutoDetectTypes } from '@serialport/bindings-cpp';
 import { DEFAULT_BAUD, MAX_LINE } from '../shared/index.js';
@@ -27,7 +28,8 @@ export interface SerialSourceOptions {
   readonly watchdogMs?: number;
   /**
    * Wait this long (ms) between reads while data flows, so each read takes many lines: fewer
-   * wake-ups, less CPU, up to this much more latency (default 0: read as bytes arrive).
+   * wake-ups, less CPU, up to this much more latency (default 0: read as bytes arrive, which on
+   * Linux is through the event loop and already cheap).
    */
   readonly readIntervalMs?: number;
   readonly maxLine?: number;
@@ -83,6 +85,8 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
   private lastWait = '';
   private counts = { opens: 0, bytes: 0, watchdogReopens: 0 };
   private closed = false;
+  /** Stops the current port's reader (the tty descriptor on Linux). */
+  private closeReader: () => void = () => undefined;
 
   constructor(private readonly options: SerialSourceOptions) {
     super();
@@ -124,6 +128,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     clearInterval(this.watchdogTimer);
     const port = this.port;
     this.port = undefined;
+    this.closeReader();
     if (port?.isOpen) await port.close().catch(() => undefined);
   }
 
@@ -206,29 +211,60 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     void this.readLoop(port, info);
   }
 
-  /**
-   * Reads straight from the binding: serialport's Readable layer costs a stream push and event per
-   * read, and at 1 kHz lines the reads are most of the bridge's CPU (bench/bridge-load.ts).
-   */
-  private async readLoop(port: SerialPort, info: PortInfo): Promise<void> {
-    const buf = Buffer.allocUnsafe(READ_SIZE);
+  /** Reads the open port until it fails or is closed, by the cheapest way the platform has. */
+  private readLoop(port: SerialPort, info: PortInfo): Promise<void> {
     const onLine = (line: string): void => {
       this.emit('line', line, this.lastByteAt);
     };
+    const onBytes = (chunk: Buffer): void => {
+      this.lastByteAt = Date.now();
+      this.counts.bytes += chunk.length;
+      // The splitter copies what it keeps, so the chunk's memory can be reused.
+      this.splitter.push(chunk, onLine);
+    };
+    const failed = async (err: Error): Promise<void> => {
+      if (this.port !== port) return; // closed on purpose
+      this.log('warn', 'serial-lost', `${info.path}: ${err.message} (unplugged or reset?); looking for the board again`, { path: info.path });
+      await this.drop(port, info, true);
+    };
+    const fd = (port as { fd?: number | null }).fd;
+    if (process.platform === 'linux' && this.readIntervalMs === 0 && typeof fd === 'number') return this.readTty(port, fd, onBytes, failed);
+    return this.readBinding(port, onBytes, failed);
+  }
+
+  /**
+   * Linux: a second, read-only descriptor of the same device, read by libuv's event loop (epoll).
+   * serialport's read goes through the thread pool and a poll per chunk, which at 1 kHz lines was
+   * most of the bridge's CPU (bench/bridge-load.ts). The binding keeps the first descriptor (its
+   * settings and exclusive lock) and closes it as usual.
+   */
+  private async readTty(port: SerialPort, fd: number, onBytes: (chunk: Buffer) => void, failed: (err: Error) => Promise<void>): Promise<void> {
+    let stream: TtyReadStream;
+    try {
+      stream = new TtyReadStream(openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK));
+    } catch {
+      return this.readBinding(port, onBytes, failed);
+    }
+    this.closeReader = () => stream.destroy();
+    stream.on('data', onBytes);
+    await new Promise<void>((resolve) => {
+      stream.once('error', (err) => void failed(err).then(resolve));
+      // A hang-up (unplug) ends the stream.
+      stream.once('close', () => void failed(new Error('the device hung up')).then(resolve));
+    });
+  }
+
+  /** Elsewhere: read from the binding in a loop, optionally pausing between reads. */
+  private async readBinding(port: SerialPort, onBytes: (chunk: Buffer) => void, failed: (err: Error) => Promise<void>): Promise<void> {
+    const buf = Buffer.allocUnsafe(READ_SIZE);
     while (this.port === port) {
       let bytesRead: number;
       try {
         ({ bytesRead } = await port.read(buf, 0, buf.length));
       } catch (err) {
-        if (this.port !== port) return; // closed on purpose
-        this.log('warn', 'serial-lost', `${info.path}: ${(err as Error).message} (unplugged or reset?); looking for the board again`, { path: info.path });
-        await this.drop(port, info, true);
-        return;
+        return failed(err as Error);
       }
-      this.lastByteAt = Date.now();
-      this.counts.bytes += bytesRead;
-      // The splitter copies what it keeps, so the read buffer can be reused.
-      this.splitter.push(buf.subarray(0, bytesRead), onLine);
+      onBytes(buf.subarray(0, bytesRead));
       if (this.readIntervalMs > 0 && bytesRead < buf.length) await sleep(this.readIntervalMs);
     }
   }
@@ -238,6 +274,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     if (this.port !== port) return;
     this.port = undefined;
     clearInterval(this.watchdogTimer);
+    this.closeReader();
     await port.close().catch(() => undefined);
     if (this.closed) return;
     if (!logged) this.log('info', 'serial-closed', `closed ${info.path}`, { path: info.path });
