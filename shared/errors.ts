@@ -9,7 +9,8 @@ export type MessageKind =
   | 'sample line'
   | 'event line'
   | 'stream object'
-  | 'stream state';
+  | 'stream state'
+  | 'bridge config';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './device-lines.js';
 export * from './stream-objects.js';
 export { describe as describeSchema, fieldName } from './validate.js';
+export { formatPlotlyDate } from './dates.js';

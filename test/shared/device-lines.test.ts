@@ -85,3 +85,24 @@ describe('device lines: each kind is rejected with the field and the rule', () =
     expect(rejection('{"n":-1,"a":1}').code).toBe('PW_ERR_INVALID');
   });
 });
+
+describe('isSampleLine (the fast path) agrees with the SampleLine schema', () => {
+  it('on generated valid and invalid lines', async () => {
+    const { isSampleLine, SampleLine, isChannelKey } = await import('../../shared/device-lines.js');
+    const { TypeCompiler } = await import('@sinclair/typebox/compiler');
+    const schema = TypeCompiler.Compile(SampleLine);
+    const values: unknown[] = [0, 1, -1, 65535, 65536, 4294967295, 4294967296, 1.5, -0, '1', null, true, [], [1], [1, 2.5], ['1'], [null], Array(16).fill(1), Array(17).fill(1), {}, [[1]]];
+    let seed = 7;
+    const pick = <T>(a: readonly T[]): T => a[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % a.length]!;
+    let agreed = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const line: Record<string, unknown> = {};
+      const keys = pick([0, 1, 2, 3, 4]);
+      for (let k = 0; k < keys; k++) line[pick(['n', 't', 'ecg', 'v', 'temp'])] = pick(values);
+      const want = schema.Check(line) && Object.keys(line).some(isChannelKey);
+      expect(isSampleLine(line), JSON.stringify(line)).toBe(want);
+      agreed++;
+    }
+    expect(agreed).toBe(20_000);
+  });
+});

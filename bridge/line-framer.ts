@@ -1,0 +1,122 @@
+/**
+ * Bounded line framing for serial input. node-serialport's delimiter parser buffers without limit;
+ * here a line longer than maxLine bytes (newline included) is discarded up to the next newline and
+ * counted, so a flood with no newline costs at most maxLine bytes of memory.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { MAX_LINE } from '../shared/index.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export interface FramerCounts {
+  /** Complete lines handed on (empty lines are not counted or handed on). */
+  lines: number;
+  /** Lines discarded for being longer than maxLine. */
+  overlong: number;
+  /** Bytes thrown away with those lines. */
+  discardedBytes: number;
+}
+
+/** The framing rule without stream machinery, so the hot path can call it directly. */
+export class LineSplitter {
+  readonly counts: FramerCounts = { lines: 0, overlong: 0, discardedBytes: 0 };
+  private readonly buf: Buffer;
+  private fill = 0;
+  private discarding = false;
+
+  constructor(readonly maxLine: number = MAX_LINE) {
+    if (!Number.isInteger(maxLine) || maxLine < 2) throw new RangeError(`maxLine must be an integer >= 2 (got ${maxLine})`);
+    // Room for the longest line plus a "\r" before its newline.
+    this.buf = Buffer.allocUnsafe(maxLine);
+  }
+
+  /** Splits a chunk; calls onLine with each complete line, without "\n" or "\r\n". */
+  push(chunk: Buffer, onLine: (line: string) => void): void {
+    let start = 0;
+    const end = chunk.length;
+    while (start < end) {
+      const nl = chunk.indexOf(LF, start);
+      const stop = nl === -1 ? end : nl;
+      const len = stop - start;
+      if (this.discarding) {
+        this.counts.discardedBytes += len + (nl === -1 ? 0 : 1);
+        if (nl === -1) return;
+        this.discarding = false;
+        start = nl + 1;
+        continue;
+      }
+      if (this.fill + len > this.maxLine) {
+        // Too long already: drop what is held and everything up to the next newline.
+        this.counts.overlong++;
+        this.counts.discardedBytes += this.fill + len + (nl === -1 ? 0 : 1);
+        this.fill = 0;
+        if (nl === -1) {
+          this.discarding = true;
+          return;
+        }
+        start = nl + 1;
+        continue;
+      }
+      if (nl === -1) {
+        chunk.copy(this.buf, this.fill, start, end);
+        this.fill += len;
+        return;
+      }
+      let line: string;
+      let bytes: number;
+      if (this.fill === 0) {
+        bytes = len > 0 && chunk[stop - 1] === CR ? len - 1 : len;
+        line = bytes > 0 && bytes < this.maxLine ? chunk.toString('utf8', start, start + bytes) : '';
+      } else {
+        chunk.copy(this.buf, this.fill, start, stop);
+        const total = this.fill + len;
+        bytes = this.buf[total - 1] === CR ? total - 1 : total;
+        line = bytes > 0 && bytes < this.maxLine ? this.buf.toString('utf8', 0, bytes) : '';
+        this.fill = 0;
+      }
+      start = nl + 1;
+      if (bytes >= this.maxLine) {
+        // Its newline makes it one byte too long.
+        this.counts.overlong++;
+        this.counts.discardedBytes += bytes + 1;
+      } else if (bytes > 0) {
+        this.counts.lines++;
+        onLine(line);
+      }
+    }
+  }
+
+  /** Forgets a partial line (after a reopen: the rest of it will never come). */
+  reset(): void {
+    this.fill = 0;
+    this.discarding = false;
+  }
+
+  /** Bytes held for an unfinished line. */
+  get pending(): number {
+    return this.fill;
+  }
+}
+
+/** LineSplitter as a Transform: bytes in, one string per line out. */
+export class LineFramer extends Transform {
+  readonly splitter: LineSplitter;
+  private readonly emit_ = (line: string): void => {
+    this.push(line);
+  };
+
+  constructor(maxLine: number = MAX_LINE) {
+    super({ readableObjectMode: true });
+    this.splitter = new LineSplitter(maxLine);
+  }
+
+  get counts(): FramerCounts {
+    return this.splitter.counts;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.splitter.push(chunk, this.emit_);
+    done();
+  }
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { decodeDeviceLine, formatPlotlyDate } from '../../shared/index.js';
+import { DeviceClock } from '../../bridge/device-clock.js';
+import { decimate } from '../../bridge/decimate.js';
+import { PointBuffer, pointBytes } from '../../bridge/point-buffer.js';
+import { PointRouter, type PointSink } from '../../bridge/point-router.js';
+
+describe('DeviceClock', () => {
+  it('anchors device time to the arrival time and keeps the device spacing', () => {
+    const c = new DeviceClock();
+    expect(c.wallTime(1000, 50_000)).toBe(50_000);
+    expect(c.wallTime(1002, 50_009)).toBe(50_002);
+    expect(c.wallTime(1500, 50_400)).toBe(50_500);
+  });
+
+  it('unwraps t across 2^32', () => {
+    const c = new DeviceClock();
+    const base = 1_000_000;
+    c.wallTime(2 ** 32 - 2, base);
+    expect(c.wallTime(2 ** 32 - 1, base + 1)).toBe(base + 1);
+    expect(c.wallTime(0, base + 2)).toBe(base + 2);
+    expect(c.wallTime(3, base + 5)).toBe(base + 5);
+  });
+
+  it('re-anchors when the clocks drift apart by more than the skew, and after reset()', () => {
+    const c = new DeviceClock(100);
+    c.wallTime(0, 10_000);
+    expect(c.wallTime(500, 10_700)).toBe(10_700);
+    expect(c.reanchors).toBe(1);
+    c.reset();
+    expect(c.wallTime(5, 20_000)).toBe(20_000);
+  });
+});
+
+function collect(xMode: 'date' | 'seconds' = 'date'): { router: PointRouter; got: Record<string, Array<[number | string, number]>> } {
+  const got: Record<string, Array<[number | string, number]>> = {};
+  const sinks = new Map<string, PointSink>();
+  for (const ch of ['ecg', 'beat.bpm', 'temp']) sinks.set(ch, (x, y) => (got[ch] ??= []).push([x, y]));
+  return { router: new PointRouter(sinks, xMode, true), got };
+}
+
+describe('PointRouter', () => {
+  const at = Date.UTC(2026, 10, 22, 10, 0, 0, 0);
+
+  it('spreads an array of samples at 1/rate from t, in date strings', () => {
+    const { router, got } = collect();
+    router.route(decodeDeviceLine('{"hello":1,"fw":"1","board":"uno","rate":500,"ch":["ecg"],"spl":3}'), at);
+    router.route(decodeDeviceLine('{"n":0,"t":100,"ecg":[1,2,3]}'), at);
+    router.route(decodeDeviceLine('{"n":1,"t":106,"ecg":[4,5,6]}'), at + 7);
+    expect(got.ecg).toEqual([
+      ['2026-11-22 10:00:00.000000', 1],
+      ['2026-11-22 10:00:00.002000', 2],
+      ['2026-11-22 10:00:00.004000', 3],
+      ['2026-11-22 10:00:00.006000', 4],
+      ['2026-11-22 10:00:00.008000', 5],
+      ['2026-11-22 10:00:00.010000', 6],
+    ]);
+  });
+
+  it('gives seconds since start, routes EVENT.KEY, and notes unmapped channels once', () => {
+    const { router, got } = collect('seconds');
+    router.route(decodeDeviceLine('{"t":1000,"ecg":1,"resp":9}'), at);
+    router.route(decodeDeviceLine('{"t":1250,"ecg":2,"resp":9}'), at + 250);
+    router.route(decodeDeviceLine('{"ev":"beat","bpm":72,"ibi":833,"t":1500}'), at + 500);
+    expect(got.ecg).toEqual([
+      [0, 1],
+      [0.25, 2],
+    ]);
+    expect(got['beat.bpm']).toEqual([[0.5, 72]]);
+    expect(router.counts.unmapped).toEqual(['resp']);
+  });
+
+  it('uses the arrival time for lines without t', () => {
+    const { router, got } = collect();
+    router.route(decodeDeviceLine('{"temp":21.5}'), at + 1234.5);
+    expect(got.temp).toEqual([[formatPlotlyDate(at + 1234.5, true), 21.5]]);
+  });
+});
+
+describe('decimate (legacy, lossy)', () => {
+  const xs = [1, 2, 3, 4];
+  const ys = [5, -1, 9, 3];
+  it('last, mean and minmax', () => {
+    expect(decimate('last', xs, ys)).toEqual([{ x: 4, y: 3 }]);
+    expect(decimate('mean', xs, ys)).toEqual([{ x: 4, y: 4 }]);
+    expect(decimate('minmax', xs, ys)).toEqual([
+      { x: 2, y: -1 },
+      { x: 3, y: 9 },
+    ]);
+    expect(decimate('minmax', [1], [7])).toEqual([{ x: 1, y: 7 }]);
+    expect(decimate('last', [], [])).toEqual([]);
+  });
+});
+
+describe('PointBuffer', () => {
+  it('numbers points, acknowledges what the server stored and resends the rest after a break', () => {
+    const b = new PointBuffer(1e6);
+    for (let i = 0; i < 10; i++) b.push(i, i);
+    b.renumber(100);
+    expect(b.peek(4)).toEqual({ seq: 100, x: [0, 1, 2, 3], y: [0, 1, 2, 3] });
+    b.advance(4);
+    expect(b.peek(100).seq).toBe(104);
+    b.advance(6);
+    expect(b.acknowledge(103)).toBe(3);
+    expect(b.resync(106)).toEqual({ stored: 3, gap: 0, ahead: 0 });
+    expect(b.peek(100)).toEqual({ seq: 106, x: [6, 7, 8, 9], y: [6, 7, 8, 9] });
+  });
+
+  it('drops the oldest when over budget: unsent ones keep the numbering without holes', () => {
+    const per = pointBytes(0);
+    const b = new PointBuffer(per * 5);
+    for (let i = 0; i < 8; i++) b.push(i, i);
+    expect(b.length).toBe(5);
+    expect(b.dropped).toBe(3);
+    expect(b.peek(10)).toEqual({ seq: 0, x: [3, 4, 5, 6, 7], y: [3, 4, 5, 6, 7] });
+    b.advance(2);
+    b.push(8, 8);
+    // A written point was dropped: the server may hold it, so the others keep their numbers.
+    expect(b.startSeq).toBe(1);
+    expect(b.peek(10).seq).toBe(2);
+  });
+
+  it('reports a gap when the server lacks points the buffer dropped, and a writer ahead of it', () => {
+    const b = new PointBuffer(1e6);
+    for (let i = 0; i < 5; i++) b.push(i, i);
+    b.renumber(10);
+    b.advance(5);
+    expect(b.resync(8)).toEqual({ stored: 0, gap: 2, ahead: 0 });
+    expect(b.peek(10).seq).toBe(8);
+    expect(b.resync(20)).toEqual({ stored: 5, gap: 0, ahead: 7 });
+    expect(b.length).toBe(0);
+  });
+});
+
+describe('takeBatch', () => {
+  it('makes one batch-append object of the unsent points, valid by the shared schema', async () => {
+    const { takeBatch } = await import('../../bridge/batch.js');
+    const { decodeStreamLine, pointCount, MAX_BATCH_POINTS } = await import('../../shared/index.js');
+    const b = new PointBuffer(1e9);
+    for (let i = 0; i < MAX_BATCH_POINTS + 5; i++) b.push(formatPlotlyDate(Date.UTC(2026, 0, 1) + i * 2, true), i);
+    b.renumber(7);
+    const first = takeBatch(b)!;
+    expect(first.points).toBe(MAX_BATCH_POINTS);
+    const decoded = decodeStreamLine(first.line);
+    expect(decoded.kind === 'object' && decoded.object.seq).toBe(7);
+    expect(decoded.kind === 'object' && pointCount(decoded.object)).toBe(MAX_BATCH_POINTS);
+    expect(JSON.parse(takeBatch(b)!.line)).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
+    expect(takeBatch(b)).toBeUndefined();
+  });
+});
