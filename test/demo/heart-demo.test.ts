@@ -36,7 +36,7 @@ interface Trace {
   y: number[];
 }
 const traces = (page: Page): Promise<Trace[]> =>
-  page.evaluate(() => ((document.getElementById('plot') as unknown as { data?: Trace[] }).data ?? []).map((t) => ({ name: t.name, x: [...t.x], y: [...t.y] })));
+  page.evaluate("(document.getElementById('plot').data || []).map((t) => ({ name: t.name, x: [...t.x], y: [...t.y] }))");
 
 /** Wall-clock date strings from the bridge, as ms. */
 const ms = (date: string): number => new Date(date.replace(' ', 'T')).getTime();
@@ -56,12 +56,12 @@ function referenceBpm(fromS: number, toS: number): number {
 it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of the reference', async () => {
   const [a, b] = [await browser.newPage(), await browser.newPage()];
   await Promise.all([a.goto(demo.shareUrl), b.goto(demo.shareUrl)]);
-  await a.waitForFunction(() => ((document.getElementById('plot') as unknown as { data?: { y: unknown[] }[] }).data?.[0]?.y.length ?? 0) > 1000, undefined, { timeout: 30_000 });
+  await a.waitForFunction("(document.getElementById('plot').data?.[0]?.y.length ?? 0) > 1000", undefined, { timeout: 30_000 });
 
   // Every beat page A showed while the board played the first 30 s of the recording.
   const bpmSeen = new Map<string, number>();
   for (;;) {
-    const done = (await demo.simulation.stats()).simulatedMs > 30_500;
+    const done = demo.simulation.stats().simulatedMs > 30_500;
     const [, bpm] = await traces(a);
     bpm!.x.forEach((x, i) => bpmSeen.set(x, bpm!.y[i]!));
     if (done) break;
