@@ -24,9 +24,9 @@ import {
 import { takeBatch } from './batch.js';
 import { decimate, type DecimateMode } from './decimate.js';
 import type { LogRecord } from './log.js';
-import { PointBuffer, type XValue } from './point-buffer.js';
+import { PointBuffer, type PointStyle, type XValue } from './point-buffer.js';
 
-export type { XValue } from './point-buffer.js';
+export type { PointStyle, XValue } from './point-buffer.js';
 export type { DecimateMode } from './decimate.js';
 
 export interface StreamClientOptions {
@@ -207,8 +207,11 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     return this;
   }
 
-  /** Adds one point. Never blocks and never throws for a server problem: see stats and 'log'. */
-  push(x: XValue, y: number): void {
+  /**
+   * Adds one point, optionally with its text and marker/line styles (a bubble's size; legacy mode
+   * sends x and y only). Never blocks and never throws for a server problem: see stats and 'log'.
+   */
+  push(x: XValue, y: number, style?: PointStyle): void {
     this.counts.pushed++;
     if (this.state_ === 'stopped' || this.state_ === 'closed') {
       this.counts.dropped++;
@@ -218,7 +221,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       this.windowX.push(x);
       this.windowY.push(y);
     } else {
-      const dropped = this.buffer.push(x, y);
+      const dropped = this.buffer.push(x, y, style);
       if (dropped > 0 && this.buffer.dropped === dropped) {
         this.log('warn', 'buffer-full', `buffer budget of ${this.buffer.budgetBytes} bytes is full: dropping the oldest points (counted in "dropped")`);
       }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDeviceLine, formatPlotlyDate } from '../../shared/index.js';
+import { decodeDeviceLine, decodeStreamLine, formatPlotlyDate } from '../../shared/index.js';
+import { takeBatch } from '../../bridge/batch.js';
 import { DeviceClock } from '../../bridge/device-clock.js';
 import { decimate } from '../../bridge/decimate.js';
 import { PointBuffer, pointBytes } from '../../bridge/point-buffer.js';
@@ -146,5 +147,36 @@ describe('takeBatch', () => {
     expect(decoded.kind === 'object' && pointCount(decoded.object)).toBe(MAX_BATCH_POINTS);
     expect(JSON.parse(takeBatch(b)!.line)).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
     expect(takeBatch(b)).toBeUndefined();
+  });
+});
+
+describe('per-point styles (text, marker, line)', () => {
+  it('go out as columns beside x and y, null where a point has none, and survive compaction', () => {
+    const buffer = new PointBuffer(1 << 20);
+    for (let i = 0; i < 5000; i++) buffer.push(i, i);
+    buffer.acknowledge(0);
+    buffer.advance(5000);
+    buffer.acknowledge(5000);
+    buffer.push(1, 10, { text: 'Norway', marker: { size: 30 } });
+    buffer.push(2, 20);
+    buffer.push(3, 30, { marker: { size: 12, color: 'red' }, line: { width: 2 } });
+    const batch = takeBatch(buffer);
+    expect(JSON.parse(batch!.line)).toEqual({
+      append: {
+        x: [1, 2, 3],
+        y: [10, 20, 30],
+        text: ['Norway', null, null],
+        marker: { size: [30, null, 12], color: [null, null, 'red'] },
+        line: { width: [null, null, 2] },
+      },
+      seq: 5000,
+    });
+    expect(decodeStreamLine(batch!.line).kind).toBe('object');
+  });
+
+  it('a batch of plain points stays plain', () => {
+    const buffer = new PointBuffer(1 << 20);
+    buffer.push(1, 2);
+    expect(JSON.parse(takeBatch(buffer)!.line)).toEqual({ append: { x: [1], y: [2] }, seq: 0 });
   });
 });
