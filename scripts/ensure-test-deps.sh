@@ -2,9 +2,10 @@
 # Installs the Debian packages the test suite needs, when they are missing (run by `npm test`).
 #   g++                           compiles the generated firmware header and the host tests
 #   gcc-avr avr-libc binutils-avr compiles the header (and later the firmware) for the AVR boards
+#   chromium                      headless browser for the live viewer's tests (playwright-core drives it)
 set -euo pipefail
 
-packages=(g++ gcc-avr avr-libc binutils-avr)
+packages=(g++ gcc-avr avr-libc binutils-avr chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -116,9 +116,19 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   const port = await listen(main, options.port ?? DEFAULT_PORT, host);
   core.publicUrl = options.publicUrl?.replace(/\/$/, '') ?? baseUrl(options.tls ? 'https' : 'http', host, port);
 
+  // Every open connection, so close() can end them: node:http never tracks the sockets handed to it
+  // (its closeAllConnections does nothing here), and a browser's idle spare connections would hold close() forever.
+  const sockets = new Set<import('node:net').Socket>();
+  const track = (s: import('node:net').Socket): void => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  main.on('connection', track);
+
   let streamServer: NetServer | undefined;
   if (options.streamPort !== undefined) {
     streamServer = createNetServer((socket) => toStream(socket, Buffer.alloc(0), true));
+    streamServer.on('connection', track);
     const streamPort = await listen(streamServer, options.streamPort, host);
     core.streamUrl = baseUrl('http', host, streamPort);
   } else core.streamUrl = core.publicUrl;
@@ -148,11 +158,16 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       closed ??= (async () => {
         ingest.closeAll();
         fanout.close();
-        http.closeAllConnections();
+        // Answers already written (writers' 503s) get a moment to leave; then what lingers is cut.
+        for (const s of sockets) s.end();
+        const cut = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 1000).unref();
         const done = Promise.all([closeServer(main), ...(streamServer ? [closeServer(streamServer)] : [])]);
         store.close();
         db.close();
         await done;
+        clearTimeout(cut);
       })();
       return closed;
     },
