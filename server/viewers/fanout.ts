@@ -23,6 +23,8 @@ interface Audience {
   /** The plot as the viewers' access was last checked; plots are replaced, never mutated, on change. */
   plot: Plot;
   readonly viewers: Map<ServerResponse, MayView>;
+  /** The last init message; its id says what it holds, so it serves every joiner until the plot changes. */
+  init?: { readonly id: string; readonly bytes: Buffer };
 }
 
 /** Point indices by token, where an event id must not say what the current state says. */
@@ -68,9 +70,9 @@ export class Fanout {
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
+    // Events are small and must leave at once: no Nagle delay (the main listener's sockets come from node:net, which keeps it on).
+    res.socket?.setNoDelay(true);
     res.write('retry: 1000\n\n');
-    const resumed = lastEventId !== undefined && this.resume(plot, res, lastEventId);
-    if (!resumed) res.write(this.message(plot, 'init', figure(plot, this.store)));
     let audience = this.audiences.get(plot.id);
     if (!audience) this.audiences.set(plot.id, (audience = { plot, viewers: new Map() }));
     const { viewers } = audience;
@@ -79,6 +81,8 @@ export class Fanout {
       viewers.delete(res);
       if (viewers.size === 0 && this.audiences.get(plot.id)?.viewers === viewers) this.audiences.delete(plot.id);
     });
+    const resumed = lastEventId !== undefined && this.resume(plot, res, lastEventId);
+    if (!resumed) res.write(this.initFor(audience, plot));
   }
 
   /** New points of a token, to the viewers of every plot it feeds. */
@@ -119,12 +123,20 @@ export class Fanout {
       audience.plot = plot;
       for (const [res, mayView] of audience.viewers) if (!mayView(plot)) res.end();
     }
-    const text = this.message(plot, event, data, at);
+    // Encoded once for every viewer.
+    const bytes = Buffer.from(this.message(plot, event, data, at));
     for (const res of audience.viewers.keys()) {
       if (res.writableEnded) continue;
       if (res.writableLength > MAX_BUFFERED) res.destroy();
-      else res.write(text);
+      else res.write(bytes);
     }
+  }
+
+  /** The whole figure as an init message, built once for all who join while the plot stays the same. */
+  private initFor(audience: Audience, plot: Plot): Buffer {
+    const id = this.eventId(plot);
+    if (audience.init?.id !== id) audience.init = { id, bytes: Buffer.from(this.message(plot, 'init', figure(plot, this.store))) };
+    return audience.init.bytes;
   }
 
   /** "layoutVersion.shape-index0-index1..." (the index of a trace without a token is 0). */

@@ -104,6 +104,12 @@ describe('what a viewer gets', () => {
     const append = await stream.next();
     expect(append).toMatchObject({ event: 'append', data: { traces: [0], start: 3, update: { x: [3, 4], y: writer.points.slice(3).map((p) => p.y) } } });
     expect(idParts(append.id)).toEqual([idParts(init.id)[0], 5]);
+    // A later joiner's figure has those points too (the first joiner's init is not served again).
+    const later = await openEvents(eventsUrl(plot));
+    const laterInit = await later.next();
+    expect(laterInit.data).toMatchObject({ data: [{ x: [0, 1, 2, 3, 4] }] });
+    expect(laterInit.id).toBe(append.id);
+    later.close();
     stream.close();
     await writer.end();
   });
