@@ -38,7 +38,9 @@ ${body}
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors ${options.embeddable ? '*' : "'self'"}`,
+    // An embed may sit in any page: "frame-ancestors *" would still refuse notebook outputs and local
+    // files (schemes other than http/https), so embeds name no frame-ancestors at all.
+    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'${options.embeddable ? '' : "; frame-ancestors 'self'"}`,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
   });

@@ -143,6 +143,27 @@ describe('live points', () => {
   });
 });
 
+describe('embedding', () => {
+  it('the embed shows live points inside another site’s iframe; the share page refuses to be framed', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'framed' });
+    const host = await openPage(browser);
+    await host.setContent(`<iframe src="${plot.embed_url}" width="600" height="360"></iframe><iframe src="${plot.url}" width="300" height="200"></iframe>`);
+    const frameAt = (url: string) => host.frames().find((f) => f.url() === url);
+    await expect.poll(() => frameAt(plot.embed_url as string)?.locator('#state').getAttribute('data-state'), POLL).toBe('live');
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    writer.push(12);
+    const embedded = frameAt(plot.embed_url as string);
+    await expect.poll(() => embedded?.evaluate(() => (document.getElementById('plot') as unknown as { data: { x: number[] }[] }).data[0]?.x), POLL).toEqual(writer.xs);
+    // The host here is about:blank, as notebook outputs and local files are. The share page says frame-ancestors 'self': an error in its place.
+    await expect.poll(() => host.frames().length, POLL).toBe(3);
+    expect(frameAt(plot.url as string)).toBeUndefined();
+    await writer.end();
+    await closeAll(host);
+  });
+});
+
 describe('reconnecting', () => {
   const freePort = (): Promise<number> =>
     new Promise((resolve) => {
