@@ -7,8 +7,6 @@ export interface Child {
   readonly child: ChildProcess;
   /** The first JSON line the child printed (a baseline says where it listens). */
   readonly hello: Record<string, unknown>;
-  /** Every further JSON line, in order. */
-  readonly lines: Record<string, unknown>[];
   /** Resolves with the next JSON line. */
   nextLine(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -18,7 +16,7 @@ export interface Child {
 export async function spawnModule(source: string, args: string[] = [], nodeArgs: string[] = []): Promise<Child> {
   const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', source, '--', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
-  const waiting: ((line: Record<string, unknown>) => void)[] = [];
+  const waiting: { resolve(line: Record<string, unknown>): void; reject(err: Error): void }[] = [];
   let read = 0;
   createInterface({ input: child.stdout! }).on('line', (text) => {
     const line = JSON.parse(text) as Record<string, unknown>;
@@ -26,21 +24,18 @@ export async function spawnModule(source: string, args: string[] = [], nodeArgs:
     const w = waiting.shift();
     if (w) {
       read++;
-      w(line);
+      w.resolve(line);
     }
   });
+  child.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`benchmark child exited (${code}) before answering`));
+  });
   const nextLine = (): Promise<Record<string, unknown>> =>
-    read < lines.length
-      ? Promise.resolve(lines[read++] as Record<string, unknown>)
-      : new Promise((resolve, reject) => {
-          waiting.push(resolve);
-          child.once('exit', (code) => reject(new Error(`benchmark child exited (${code}) before answering`)));
-        });
+    read < lines.length ? Promise.resolve(lines[read++] as Record<string, unknown>) : new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   const hello = await nextLine();
   return {
     child,
     hello,
-    lines,
     nextLine,
     stop: () =>
       new Promise((resolve) => {

@@ -109,7 +109,7 @@ describe('live points', () => {
     await expect.poll(async () => (await plotted(page))[0]?.x, POLL).toEqual(writer.xs.slice(-1000));
     const stats = await viewerStats(page);
     // Every answer came back during the stream, and the drawn data never grew past maxpoints.
-    expect(lengths.length).toBeGreaterThan(5);
+    expect(lengths.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...lengths)).toBeLessThanOrEqual(1000);
     // Appends are coalesced: far fewer draws than updates.
     expect(stats.updates).toBeGreaterThanOrEqual(sent);
