@@ -3,10 +3,11 @@
 #   g++                           compiles the generated firmware header and the host tests
 #   gcc-avr avr-libc binutils-avr compiles the header and the firmware for the AVR boards
 #   arduino-core-avr              the Arduino core the AVR firmware builds on (npm run firmware)
-#   socat                         pseudo-terminals for the simulated board's serial port
+#   socat                         pseudo-terminals for the simulated board's and the bridge's serial tests
+#   chromium                      headless browser for the viewer's and the demo's tests (driven by playwright-core)
 set -euo pipefail
 
-packages=(g++ gcc-avr avr-libc binutils-avr arduino-core-avr socat)
+packages=(g++ gcc-avr avr-libc binutils-avr arduino-core-avr socat chromium)
 
 missing=()
 for p in "${packages[@]}"; do
