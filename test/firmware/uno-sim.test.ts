@@ -162,9 +162,11 @@ describe('plotwire simulate', () => {
     const volts = new Float64Array(RATE).fill(ADC_REFERENCE_VOLTS / 2);
     const sim = await startSimulation({ hex: HEX, signal: volts, output: 'none' });
     try {
+      await sim.until(50);
+      await new Promise((r) => setImmediate(r)); // the board is released
       const before = sim.stats().cycles;
-      // No event loop turn for 300 ms: a board on this thread could not run meanwhile.
-      for (const until = performance.now() + 300; performance.now() < until; );
+      // No event loop turn here until the board moves on (or 5 s): a board on this thread could not.
+      for (const until = performance.now() + 5000; performance.now() < until && sim.stats().cycles === before; );
       expect(sim.stats().cycles).toBeGreaterThan(before);
     } finally {
       await sim.stop();
