@@ -8,6 +8,8 @@ import { PREBUILT_UNO_HEX, SimulationError, startSimulation } from '../../firmwa
 import { DEFAULT_SAMPLE_RATE_HZ } from '../../shared/limits.js';
 import { UsageError, type Command } from '../command.js';
 
+const PROGRESS_MS = 10_000;
+
 const usage = `usage: plotwire simulate --signal FILE [--hex FILE] [--pty | --stdout] [options]
 
 Runs the compiled Arduino Uno firmware in a simulated ATmega328P (avr8js) in real time. Its ADC
@@ -92,13 +94,33 @@ export const simulateCommand: Command = {
         if (err.code === 'EPIPE') resolve();
       });
     });
-    const progress = setInterval(() => {
-      const s = sim.stats();
-      info(`${(s.simulatedMs / 1000).toFixed(0)} s simulated, ${s.bytesOut} bytes sent${s.bytesDropped ? `, ${s.bytesDropped} lost (nobody reading)` : ''}`, { event: 'progress', ...s });
-    }, 10_000 / speed);
-    await Promise.race([stopSignal, duration === undefined ? new Promise(() => undefined) : sim.until(duration * 1000)]);
-    clearInterval(progress);
+    // Runs to --duration (or on and on), with progress every 10 simulated seconds.
+    let done = false;
+    const started = performance.now();
+    const run = (async () => {
+      const endMs = duration === undefined ? Infinity : duration * 1000;
+      for (let mark = PROGRESS_MS; ; mark += PROGRESS_MS) {
+        await sim.until(Math.min(mark, endMs));
+        if (done || mark >= endMs) return;
+        const s = sim.stats();
+        const realTime = s.simulatedMs / (performance.now() - started);
+        const lost = s.bytesDropped ? `, ${s.bytesDropped} lost (nobody reading)` : '';
+        info(`${(s.simulatedMs / 1000).toFixed(0)} s simulated (${realTime.toFixed(2)}x real time), ${s.bytesOut} bytes sent${lost}`, { event: 'progress', ...s, realTime });
+      }
+    })();
+    let failure: SimulationError | undefined;
+    try {
+      await Promise.race([stopSignal, run]);
+    } catch (err) {
+      if (!(err instanceof SimulationError)) throw err;
+      failure = err;
+    }
+    done = true;
     await sim.stop();
+    if (failure) {
+      console.error(`plotwire simulate: ${failure.message}`);
+      return 1;
+    }
     const s = sim.stats();
     info(`stopped after ${(s.simulatedMs / 1000).toFixed(1)} s simulated, ${s.bytesOut} bytes sent`, { event: 'stopped', ...s });
     return 0;

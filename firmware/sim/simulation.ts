@@ -4,17 +4,22 @@
  * opens the pty like a board's port. No AVR toolchain is needed: by default the committed image
  * firmware/prebuilt/uno.hex runs.
  *
+ * The board runs on a thread of its own (simulation-worker.ts), so it keeps time however busy the
+ * caller's thread is (a stream server, a bridge) and has a core to itself when there is one.
+ *
  *   const sim = await startSimulation({ signal: 'test/data/heart/mitdb/100.adc.csv.gz', output: 'pty' });
  *   sim.ptyPath  // e.g. /tmp/plotwire-sim-XXXX/ttyPLOTWIRE
  *   await sim.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DEFAULT_SAMPLE_RATE_HZ } from '../../shared/limits.js';
+import { SharedBoardCounters } from './board-stats.js';
+import { IntelHexError, parseIntelHex, programWords } from './intel-hex.js';
 import { readSignalVolts } from './recordings.js';
-import { UNO_CLOCK_HZ, Uno } from './uno.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './simulation-worker.js';
+import { UNO_CLOCK_HZ } from './uno.js';
 
 /** The committed Uno image (CI checks it is exactly what the sources build). */
 export const PREBUILT_UNO_HEX =
@@ -52,7 +57,10 @@ export interface Simulation {
   readonly rateHz: number;
   /** Drives the ECG front end's lead-off pins (10 and 11). */
   setLeadOff(off: boolean): void;
-  /** Resolves after the simulation has run until simulatedMs (for tests at speed Infinity). */
+  /**
+   * Resolves once the simulation has run until simulatedMs. The board holds there until the code
+   * after the await has run, so what it does (setLeadOff) happens at that simulated moment.
+   */
   until(simulatedMs: number): Promise<void>;
   stats(): SimulationStats;
   stop(): Promise<void>;
@@ -62,134 +70,129 @@ export class SimulationError extends Error {
   override readonly name = 'SimulationError';
 }
 
-const SLICE_MS = 10;
-const MAX_SLICE_MS = 50;
-
-interface Pty {
-  readonly path: string;
-  write(bytes: Buffer): boolean;
-  onDrain(listener: () => void): void;
-  close(): Promise<void>;
+/**
+ * The worker's module beside this one; from the TypeScript sources it starts through tsx. It gets
+ * the caller's node options (loaders, conditions) but --input-type, which a worker refuses.
+ */
+function startWorker(config: WorkerConfig): Worker {
+  const execArgv = process.execArgv.filter((arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type');
+  return import.meta.url.endsWith('.ts')
+    ? new Worker(new URL('./tsx-worker.mjs', import.meta.url), { workerData: config, execArgv, argv: [new URL('./simulation-worker.ts', import.meta.url).href] })
+    : new Worker(new URL('./simulation-worker.js', import.meta.url), { workerData: config, execArgv });
 }
 
-/** A socat pseudo-terminal whose other end is a pipe to us. */
-async function openPty(): Promise<Pty> {
-  const dir = mkdtempSync(join(tmpdir(), 'plotwire-sim-'));
-  const link = join(dir, 'ttyPLOTWIRE');
-  let child: ChildProcess;
-  try {
-    child = spawn('socat', [`PTY,raw,echo=0,link=${link}`, 'STDIO'], { stdio: ['pipe', 'ignore', 'pipe'] });
-  } catch (err) {
-    throw new SimulationError(`cannot start socat for the pseudo-terminal: ${(err as Error).message}`);
-  }
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new SimulationError(err.code === 'ENOENT' ? 'socat is not installed (apt-get install socat); or use --stdout' : `socat: ${err.message}`)),
-    );
-    child.once('exit', (code) => reject(new SimulationError(`socat exited (${code}) before the pseudo-terminal was ready: ${stderr.trim()}`)));
-  });
-  const ready = (async () => {
-    for (let i = 0; i < 200 && !existsSync(link); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!existsSync(link)) throw new SimulationError(`socat did not create ${link}`);
-  })();
-  await Promise.race([ready, failed]);
-  failed.catch(() => undefined);
-  child.stdin!.on('error', () => undefined);
-  return {
-    path: link,
-    write: (bytes) => child.stdin!.write(bytes),
-    onDrain: (listener) => child.stdin!.on('drain', listener),
-    async close() {
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Starts the simulated board; it runs until stop(). */
-export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
-  const rateHz = options.rateHz ?? DEFAULT_SAMPLE_RATE_HZ;
-  const hexFile = options.hex ?? PREBUILT_UNO_HEX;
+function readProgram(hexFile: string): Uint16Array {
   let hexText: string;
   try {
     hexText = readFileSync(hexFile, 'utf8');
   } catch (err) {
     throw new SimulationError(`cannot read the firmware image ${hexFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (npm run firmware builds build/firmware/uno/firmware.hex)' : (err as Error).message}`);
   }
+  try {
+    return programWords(parseIntelHex(hexText));
+  } catch (err) {
+    if (err instanceof IntelHexError) throw new SimulationError(`${hexFile}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Starts the simulated board; it runs until stop(). */
+export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
+  const rateHz = options.rateHz ?? DEFAULT_SAMPLE_RATE_HZ;
+  const program = readProgram(options.hex ?? PREBUILT_UNO_HEX);
   const volts = typeof options.signal === 'string' ? readSignalVolts(options.signal, rateHz).volts : options.signal;
   if (volts.length === 0) throw new SimulationError('the signal has no samples');
-  const loop = options.loop ?? true;
   const speed = options.speed ?? 1;
   if (!(speed > 0)) throw new SimulationError(`speed must be above 0 (got ${speed})`);
-  const cyclesPerSample = UNO_CLOCK_HZ / rateHz;
+  const { output } = options;
 
-  const pty = options.output === 'pty' ? await openPty() : undefined;
-  let pending: number[] = [];
-  let bytesOut = 0;
-  let bytesDropped = 0;
-  let blocked = false;
-  const uno = new Uno(hexText, {
-    onByte: (b) => pending.push(b),
-    volts: (cycle) => {
-      const i = Math.floor(cycle / cyclesPerSample);
-      return volts[loop ? i % volts.length : Math.min(i, volts.length - 1)]!;
-    },
+  const counters = new SharedBoardCounters();
+  const worker = startWorker({
+    program,
+    volts,
+    rateHz,
+    loop: options.loop ?? true,
+    speed,
+    output: typeof output === 'function' ? 'post' : output,
+    counters: counters.buffer,
   });
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const bytes = Buffer.from(pending);
-    pending = [];
-    bytesOut += bytes.length;
-    if (typeof options.output === 'function') options.output(bytes);
-    else if (pty) {
-      // Nobody reading the port: like a USB-serial chip, the bytes are lost, not piled up.
-      if (blocked) bytesDropped += bytes.length;
-      else blocked = !pty.write(bytes);
-    }
+  const send = (message: ToWorker): void => worker.postMessage(message);
+  const waiters = new Map<number, { resolve(): void; reject(err: Error): void }>();
+  let nextId = 0;
+  let failure: SimulationError | undefined;
+  let onReady: { resolve(path: string | undefined): void; reject(err: Error): void } | undefined;
+  const ready = new Promise<string | undefined>((resolve, reject) => (onReady = { resolve, reject }));
+  const fail = (err: SimulationError): void => {
+    failure ??= err;
+    onReady?.reject(failure);
+    for (const w of waiters.values()) w.reject(failure);
+    waiters.clear();
   };
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      if (!stopping) fail(new SimulationError('the simulation thread ended unexpectedly'));
+      resolve();
+    }),
+  );
+  worker.on('error', (err) => fail(new SimulationError(`the simulation thread failed: ${err.message}`)));
+  worker.on('message', (message: FromWorker) => {
+    switch (message.type) {
+      case 'ready':
+        onReady?.resolve(message.ptyPath);
+        onReady = undefined;
+        break;
+      case 'bytes':
+        if (typeof output === 'function') output(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength));
+        break;
+      case 'reached':
+        for (const id of message.ids) {
+          waiters.get(id)?.resolve();
+          waiters.delete(id);
+        }
+        // Whoever waited acts on the board (its continuations run first) before it runs on.
+        if (message.held) setImmediate(() => send({ type: 'release' }));
+        break;
+      case 'failed':
+        fail(new SimulationError(message.message));
+        break;
+      case 'stopped':
+        void worker.terminate();
+        break;
+    }
+  });
 
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const waiters: { ms: number; resolve: () => void }[] = [];
-  const simulatedMs = (): number => (uno.cpu.cycles * 1000) / UNO_CLOCK_HZ;
-  const started = performance.now();
-  const step = (): void => {
-    timer = undefined;
-    if (stopped) return;
-    const limit = (MAX_SLICE_MS * UNO_CLOCK_HZ) / 1000;
-    const due = Number.isFinite(speed) ? ((performance.now() - started) * speed * UNO_CLOCK_HZ) / 1000 : uno.cpu.cycles + limit;
-    const cycles = Math.min(due - uno.cpu.cycles, limit);
-    if (cycles > 0) uno.run(cycles);
-    flush();
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (simulatedMs() >= waiters[i]!.ms) waiters.splice(i, 1)[0]!.resolve();
-    }
-    const behind = Number.isFinite(speed) && ((performance.now() - started) * speed * UNO_CLOCK_HZ) / 1000 > uno.cpu.cycles;
-    timer = Number.isFinite(speed) && !behind ? setTimeout(step, SLICE_MS) : setImmediate(step) as unknown as NodeJS.Timeout;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      send({ type: 'stop' });
+      await exited;
+      for (const w of waiters.values()) w.resolve();
+      waiters.clear();
+    })());
+  let ptyPath: string | undefined;
+  try {
+    ptyPath = await ready;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const stats = (): SimulationStats => {
+    const c = counters.read();
+    return { ...c, simulatedMs: (c.cycles * 1000) / UNO_CLOCK_HZ };
   };
-  // Writable again: the reader is back.
-  pty?.onDrain(() => (blocked = false));
-  step();
 
   return {
-    ptyPath: pty?.path,
+    ptyPath,
     rateHz,
-    setLeadOff: (off) => uno.setLeadOff(off),
-    until: (ms) => (simulatedMs() >= ms ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ ms, resolve }))),
-    stats: () => ({ cycles: uno.cpu.cycles, simulatedMs: simulatedMs(), bytesOut, bytesDropped }),
-    async stop() {
-      stopped = true;
-      if (timer) {
-        clearTimeout(timer);
-        clearImmediate(timer as unknown as NodeJS.Immediate);
-      }
-      flush();
-      for (const w of waiters.splice(0)) w.resolve();
-      await pty?.close();
+    setLeadOff: (off) => send({ type: 'leadOff', off }),
+    until(ms) {
+      if (stats().simulatedMs >= ms || stopping) return Promise.resolve();
+      if (failure) return Promise.reject(failure);
+      const id = nextId++;
+      send({ type: 'until', id, ms });
+      return new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject }));
     },
+    stats,
+    stop,
   };
 }

@@ -10,7 +10,6 @@ import {
   AVRUSART,
   CPU,
   adcConfig,
-  avrInstruction,
   portBConfig,
   portCConfig,
   portDConfig,
@@ -20,7 +19,7 @@ import {
   usart0Config,
   type ADCMuxInput,
 } from 'avr8js';
-import { parseIntelHex, programWords } from './intel-hex.js';
+import { AvrRunner } from './avr-runner.js';
 
 export const UNO_CLOCK_HZ = 16_000_000;
 const SRAM_BYTES = 0x800;
@@ -32,6 +31,8 @@ export interface UnoOptions {
   onByte(byte: number): void;
   /** Volts on analog input 0 at this CPU cycle. */
   volts(cycle: number): number;
+  /** Jump over idle loops (default true; the result is the same as stepping, only faster). */
+  readonly jumpIdle?: boolean;
 }
 
 export class Uno {
@@ -39,9 +40,11 @@ export class Uno {
   readonly usart: AVRUSART;
   readonly adc: AVRADC;
   readonly portB: AVRIOPort;
+  private readonly runner: AvrRunner;
 
-  constructor(hexText: string, options: UnoOptions) {
-    this.cpu = new CPU(programWords(parseIntelHex(hexText)), SRAM_BYTES);
+  /** program: the flash as words (programWords(parseIntelHex(text)) for a HEX file). */
+  constructor(program: Uint16Array, options: UnoOptions) {
+    this.cpu = new CPU(program, SRAM_BYTES);
     new AVRTimer(this.cpu, timer0Config);
     new AVRTimer(this.cpu, timer1Config);
     new AVRTimer(this.cpu, timer2Config);
@@ -58,6 +61,7 @@ export class Uno {
       const code = Math.min(Math.max(Math.floor((v / adc.referenceVoltage) * 1024), 0), 1023);
       this.cpu.addClockEvent(() => adc.completeADCRead(code), adc.sampleCycles);
     };
+    this.runner = new AvrRunner(this.cpu, options.jumpIdle ?? true);
   }
 
   /** Drives the AD8232's lead-off outputs (both high while an electrode is off). */
@@ -65,28 +69,18 @@ export class Uno {
     for (const pin of LEAD_OFF_PINS) this.portB.setPin(pin, off);
   }
 
+  /** Cycles jumped over idle loops rather than stepped (see AvrRunner). */
+  get jumpedCycles(): number {
+    return this.runner.jumpedCycles;
+  }
+
   /** Runs until the CPU has executed `cycles` more cycles. */
   run(cycles: number): void {
-    const cpu = this.cpu;
-    const end = cpu.cycles + cycles;
-    while (cpu.cycles < end) {
-      avrInstruction(cpu);
-      cpu.tick();
-    }
+    this.runner.runUntil(this.cpu.cycles + cycles);
   }
 
   /** Like run, also counting the cycles whose program counter lies in [from, to) (byte addresses). */
   runCounting(cycles: number, from: number, to: number): number {
-    const cpu = this.cpu;
-    const end = cpu.cycles + cycles;
-    let inside = 0;
-    while (cpu.cycles < end) {
-      const pc = cpu.pc * 2;
-      const before = cpu.cycles;
-      avrInstruction(cpu);
-      cpu.tick();
-      if (pc >= from && pc < to) inside += cpu.cycles - before;
-    }
-    return inside;
+    return this.runner.runCounting(this.cpu.cycles + cycles, from, to);
   }
 }

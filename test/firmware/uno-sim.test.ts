@@ -1,12 +1,14 @@
 /**
  * The compiled Uno image (build/firmware/uno/firmware.hex, from npm run firmware) running in
- * avr8js: its serial output is the protocol, at the right rate, with beats where the cardiologists
- * marked them, the same lines the host build of the core prints, and the right status on a flat
- * line and with a lead off. Simulated time is kept short (avr8js runs at about real time).
+ * avr8js on the simulation's own thread: its serial output is the protocol, at the right rate, with
+ * beats where the cardiologists marked them, the same lines the host build of the core prints, and
+ * the right status on a flat line and with a lead off. Simulated time is kept short (the simulator
+ * runs at a few times real time).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SAMPLES_PER_LINE, DEFAULT_SAMPLE_RATE_HZ, decodeDeviceLine, type DeviceLine, type QualityEvent } from '../../shared/index.js';
 import { BUILD_DIR, PREBUILT_UNO_HEX } from '../../firmware/tools/build.js';
@@ -27,6 +29,21 @@ async function runUno(volts: Float64Array, ms: number, during?: (sim: Awaited<Re
   await sim.until(ms);
   await sim.stop();
   return Buffer.concat(chunks).toString('latin1').split('\n').slice(0, -1);
+}
+
+/** The socat processes serving a pseudo-terminal (their command line names its link). */
+function socatsServing(ptyPath: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args[0]!.endsWith('socat') && args.some((a) => a.includes(`link=${ptyPath}`));
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
 }
 
 beforeAll(() => {
@@ -90,7 +107,7 @@ describe('the Uno image in avr8js on a recorded ECG (MIT-BIH 100, 60..72 s)', ()
     expect(beatsOf(lines).filter((b) => b.t > off!.t! && b.t < on!.t!)).toEqual([]);
   });
 
-  it('prints exactly the lines the host build of the core prints for the same samples', async () => {
+  it('prints exactly the lines the host build of the core prints for the same samples, in order, through the simulation thread', async () => {
     const untilLeadOff = text.slice(1).filter((l) => (decodeDeviceLine(l).line as { t: number }).t < 11_000);
     const host = await replayLines(codes.subarray(offset));
     expect(untilLeadOff).toEqual(host.slice(1, untilLeadOff.length + 1));
@@ -133,10 +150,48 @@ describe('plotwire simulate', () => {
       expect(lines[0]).toMatch(/^\{"hello":1,/);
       expect(lines.length).toBeGreaterThan(50);
       for (const l of lines) expect(() => decodeDeviceLine(l)).not.toThrow();
+      expect(socatsServing(sim.ptyPath!)).toHaveLength(1);
     } finally {
       await sim.stop();
     }
     expect(existsSync(sim.ptyPath!)).toBe(false);
+    expect(socatsServing(sim.ptyPath!)).toEqual([]);
+  }, 30_000);
+
+  it('runs on a thread of its own: the board keeps time while the caller\'s thread is busy', async () => {
+    const volts = new Float64Array(RATE).fill(ADC_REFERENCE_VOLTS / 2);
+    const sim = await startSimulation({ hex: HEX, signal: volts, output: 'none' });
+    try {
+      await sim.until(50);
+      await new Promise((r) => setImmediate(r)); // the board is released
+      const before = sim.stats().cycles;
+      // No event loop turn here until the board moves on (or 5 s): a board on this thread could not.
+      for (const until = performance.now() + 5000; performance.now() < until && sim.stats().cycles === before; );
+      expect(sim.stats().cycles).toBeGreaterThan(before);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('stop() ends the simulation thread and socat: a program that stops it exits by itself', async () => {
+    const script = `
+      import { startSimulation } from ${JSON.stringify(pathToFileURL(join(root, 'dist/firmware/sim/simulation.js')).href)};
+      const sim = await startSimulation({ signal: ${JSON.stringify(join(root, 'test/data/heart/mitdb/100.adc.csv.gz'))}, output: 'pty' });
+      console.log(sim.ptyPath);
+      await sim.until(200);
+      await sim.stop();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const code = await new Promise<number | string>((resolve) => {
+      const timer = setTimeout(() => (child.kill('SIGKILL'), resolve('still running 20 s later')), 20_000);
+      child.on('exit', (c) => (clearTimeout(timer), resolve(c ?? 'killed')));
+    });
+    expect(code).toBe(0);
+    const ptyPath = out.trim();
+    expect(ptyPath).toMatch(/ttyPLOTWIRE$/);
+    expect(existsSync(ptyPath)).toBe(false);
+    expect(socatsServing(ptyPath)).toEqual([]);
   }, 30_000);
 
   it('the CLI writes the board to stdout and rejects a signal file it does not know', async () => {
@@ -157,5 +212,20 @@ describe('plotwire simulate', () => {
     const bad = await cli(['--signal', join(root, 'README.md'), '--stdout']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/not a signal file plotwire knows/);
+  }, 30_000);
+
+  it('the CLI reports progress every 10 simulated seconds', async () => {
+    const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'simulate', '--signal', join(root, 'test/data/heart/mitdb/100.adc.csv.gz'), '--stdout', '--duration', '11', '--speed', '1000'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const lines = err.trim().split('\n');
+    expect(lines.filter((l) => /simulated/.test(l))).toEqual([
+      expect.stringMatching(/^plotwire simulate: 10 s simulated \(\d+\.\d\dx real time\), \d+ bytes sent$/),
+      expect.stringMatching(/^plotwire simulate: stopped after 11\.0 s simulated, \d+ bytes sent$/),
+    ]);
   }, 30_000);
 });
