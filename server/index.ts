@@ -26,6 +26,8 @@ import { webRoutes } from './http/web.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_USER = 'plotwire';
+/** A web or API connection with no byte either way for this long is closed. */
+const SOCKET_IDLE_MS = 60_000;
 
 export interface ServerOptions {
   readonly dataDir: string;
@@ -106,7 +108,11 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     }
   };
   const headTimeoutMs = options.headTimeoutMs ?? 10_000;
-  const http = createHttpServer({ headersTimeout: headTimeoutMs, requestTimeout: 30_000 }, (req, res) => void handle(req, res));
+  const http = createHttpServer((req, res) => void handle(req, res));
+  // node:http runs its headersTimeout/requestTimeout checks only on a server that listens itself;
+  // this one is handed sockets, so a per-socket inactivity limit is what ends stalled clients.
+  // (Viewers' event streams carry a keepalive every 15 s, well inside it.)
+  http.timeout = SOCKET_IDLE_MS;
   const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
       headTimeoutMs,
