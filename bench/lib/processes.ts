@@ -41,6 +41,8 @@ export interface BridgeChild {
   readonly child: ChildProcess;
   /** Resolves when a JSON log record with this event arrives. */
   waitFor(event: string): Promise<Record<string, unknown>>;
+  /** Called with every JSON log record. */
+  onRecord(listener: (record: Record<string, unknown>) => void): void;
   /** CPU time used so far (user + system), in ms. */
   cpuMs(): number;
   rssKb(): number;
@@ -51,8 +53,10 @@ export function startBridge(args: string[]): BridgeChild {
   if (!existsSync(cli)) throw new Error('build first: npm run build');
   const child = spawn(process.execPath, [cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const waiting = new Map<string, Array<(r: Record<string, unknown>) => void>>();
+  const listeners: Array<(r: Record<string, unknown>) => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const row = JSON.parse(line) as Record<string, unknown>;
+    for (const l of listeners) l(row);
     for (const resolve of waiting.get(String(row.event)) ?? []) resolve(row);
     waiting.delete(String(row.event));
   });
@@ -60,6 +64,7 @@ export function startBridge(args: string[]): BridgeChild {
   return {
     child,
     waitFor: (event) => new Promise((resolve) => waiting.set(event, [...(waiting.get(event) ?? []), resolve])),
+    onRecord: (listener) => void listeners.push(listener),
     cpuMs() {
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
