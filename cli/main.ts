@@ -6,9 +6,10 @@ import { tokenCommand, userCommand } from './commands/accounts.js';
 import { bridgeCommand } from './commands/bridge.js';
 import { portsCommand } from './commands/ports.js';
 import { serverCommand } from './commands/server.js';
+import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, validateCommand];
+const commands: readonly Command[] = [serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, simulateCommand, validateCommand];
 
 
 function help(): string {

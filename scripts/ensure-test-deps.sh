@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, when they are missing (run by `npm test`).
 #   g++                           compiles the generated firmware header and the host tests
-#   gcc-avr avr-libc binutils-avr compiles the header (and later the firmware) for the AVR boards
-#   socat                         makes the pseudo-terminal pairs the bridge's serial tests run through
+#   gcc-avr avr-libc binutils-avr compiles the header and the firmware for the AVR boards
+#   arduino-core-avr              the Arduino core the AVR firmware builds on (npm run firmware)
+#   socat                         pseudo-terminals: the simulated board's serial port, the bridge's serial tests
 set -euo pipefail
 
-packages=(g++ gcc-avr avr-libc binutils-avr socat)
+packages=(g++ gcc-avr avr-libc binutils-avr arduino-core-avr socat)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,9 +3,10 @@
  * the live viewer, on one port (plus an optional plain stream port, like Plotly's stream host).
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { networkInterfaces } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { IDLE_TIMEOUT_MS } from '../shared/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { Core } from './core.js';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   readonly retentionPoints?: number;
   readonly maxDatabaseMiB?: number;
   readonly connectsPerMinute?: number;
+  /** Time a client has to send a request head (default 10 s). */
+  readonly headTimeoutMs?: number;
   /** Base of share URLs when clients reach the server under another name. */
   readonly publicUrl?: string;
   /** Create user "plotwire" on first start (default true). */
@@ -102,32 +105,38 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       else res.destroy();
     }
   };
-  const http = createHttpServer((req, res) => void handle(req, res));
-  const toStream = (socket: import('node:stream').Duplex, first: Buffer, anyPath: boolean): void =>
+  const headTimeoutMs = options.headTimeoutMs ?? 10_000;
+  const http = createHttpServer({ headersTimeout: headTimeoutMs, requestTimeout: 30_000 }, (req, res) => void handle(req, res));
+  const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
-      headTimeoutMs: 10_000,
+      headTimeoutMs,
       anyPath,
       onFault: (err) => log.error('stream-failed', `a stream failed: ${(err as Error).stack ?? err}`),
     });
 
-  const main = options.tls
-    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => dispatchConnection(socket, http, (s, first) => toStream(s, first, false)))
-    : createNetServer((socket) => dispatchConnection(socket, http, (s, first) => toStream(s, first, false)));
+  // Every socket, so close() can end kept-alive and streaming connections instead of waiting for them.
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const onMain = (socket: Socket): void => {
+    track(socket);
+    dispatchConnection(socket, http, (s, first) => toStream(s, first, false));
+  };
+  const main = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onMain) : createNetServer(onMain);
   const port = await listen(main, options.port ?? DEFAULT_PORT, host);
   core.publicUrl = options.publicUrl?.replace(/\/$/, '') ?? baseUrl(options.tls ? 'https' : 'http', host, port);
 
   let streamServer: NetServer | undefined;
   if (options.streamPort !== undefined) {
-    streamServer = createNetServer((socket) => toStream(socket, Buffer.alloc(0), true));
+    streamServer = createNetServer((socket) => {
+      track(socket);
+      toStream(socket, Buffer.alloc(0), true);
+    });
     const streamPort = await listen(streamServer, options.streamPort, host);
     core.streamUrl = baseUrl('http', host, streamPort);
   } else core.streamUrl = core.publicUrl;
-
-  log.info('listening', `plotwire server at ${core.publicUrl} (streams: POST ${core.streamUrl}/), data in ${options.dataDir}`, {
-    url: core.publicUrl,
-    streamUrl: core.streamUrl,
-    dataDir: options.dataDir,
-  });
 
   if (options.createDefaultUser !== false && accounts.userCount() === 0) {
     const { apiKey } = accounts.addUser(DEFAULT_USER);
@@ -137,6 +146,12 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       { user: DEFAULT_USER, apiKey, loginUrl: `${core.publicUrl}/login` },
     );
   }
+
+  log.info('listening', `plotwire server at ${core.publicUrl} (streams: POST ${core.streamUrl}/), data in ${options.dataDir}`, {
+    url: core.publicUrl,
+    streamUrl: core.streamUrl,
+    dataDir: options.dataDir,
+  });
 
   const closeServer = (s: NetServer): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
   let closed: Promise<void> | undefined;
@@ -148,10 +163,12 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       closed ??= (async () => {
         ingest.closeAll();
         fanout.close();
-        http.closeAllConnections();
         const done = Promise.all([closeServer(main), ...(streamServer ? [closeServer(streamServer)] : [])]);
         store.close();
         db.close();
+        // Writers have their 503; give the answers a moment to leave, then end every connection.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        for (const socket of sockets) socket.destroy();
         await done;
       })();
       return closed;

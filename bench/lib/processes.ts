@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const root = join(import.meta.dirname, '../..');
-export const cli = join(root, 'dist/cli/main.js');
+// The CLI from its sources through tsx, as bench/run.ts runs the benchmarks: no build needed.
+const cli = join(import.meta.dirname, '../../cli/main.ts');
 
 export interface Pty {
   readonly device: string;
@@ -50,8 +50,7 @@ export interface BridgeChild {
 }
 
 export function startBridge(args: string[]): BridgeChild {
-  if (!existsSync(cli)) throw new Error('build first: npm run build');
-  const child = spawn(process.execPath, [cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const waiting = new Map<string, Array<(r: Record<string, unknown>) => void>>();
   const listeners: Array<(r: Record<string, unknown>) => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -1,0 +1,161 @@
+/**
+ * The compiled Uno image (build/firmware/uno/firmware.hex, from npm run firmware) running in
+ * avr8js: its serial output is the protocol, at the right rate, with beats where the cardiologists
+ * marked them, the same lines the host build of the core prints, and the right status on a flat
+ * line and with a lead off. Simulated time is kept short (avr8js runs at about real time).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SAMPLES_PER_LINE, DEFAULT_SAMPLE_RATE_HZ, decodeDeviceLine, type DeviceLine, type QualityEvent } from '../../shared/index.js';
+import { BUILD_DIR, PREBUILT_UNO_HEX } from '../../firmware/tools/build.js';
+import { beatsOf, replayLines } from '../../firmware/tools/replay.js';
+import { ADC_REFERENCE_VOLTS, MITDB_RATE_HZ, adcCodes, ecgVolts, readMitdbRecord } from '../../firmware/sim/recordings.js';
+import { startSimulation } from '../../firmware/sim/simulation.js';
+
+const HEX = join(BUILD_DIR, 'uno/firmware.hex');
+const root = join(import.meta.dirname, '../..');
+const RATE = DEFAULT_SAMPLE_RATE_HZ;
+const msPerLine = (1000 * DEFAULT_SAMPLES_PER_LINE) / RATE;
+
+/** Runs the image at full speed for ms of simulated time and returns its serial output as lines. */
+async function runUno(volts: Float64Array, ms: number, during?: (sim: Awaited<ReturnType<typeof startSimulation>>) => Promise<void>): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  const sim = await startSimulation({ hex: HEX, signal: volts, output: (b) => chunks.push(b), speed: Infinity, loop: false });
+  if (during) await during(sim);
+  await sim.until(ms);
+  await sim.stop();
+  return Buffer.concat(chunks).toString('latin1').split('\n').slice(0, -1);
+}
+
+beforeAll(() => {
+  if (!existsSync(HEX)) throw new Error(`${HEX} is missing: npm test builds it (npm run firmware)`);
+});
+
+describe('the Uno image in avr8js on a recorded ECG (MIT-BIH 100, 60..72 s)', () => {
+  const rec = readMitdbRecord(join(root, 'test/data/heart/mitdb'), '100');
+  const fromSample = 60 * MITDB_RATE_HZ;
+  const volts = ecgVolts(rec.counts.subarray(fromSample, fromSample + 14 * MITDB_RATE_HZ), RATE);
+  const codes = adcCodes(volts);
+  let text: string[] = [];
+  let lines: DeviceLine[] = [];
+  let offset = 0; // the recording sample the firmware's first sample is
+
+  beforeAll(async () => {
+    // At 12 s the electrode comes off (the AD8232 drives LO+ high), back on at 13 s.
+    text = await runUno(volts, 14_000, async (sim) => {
+      await sim.until(12_000);
+      sim.setLeadOff(true);
+      await sim.until(13_000);
+      sim.setLeadOff(false);
+    });
+    lines = text.map(decodeDeviceLine);
+    const first = lines.find((l) => l.kind === 'sample')!.line as { ecg: number[] };
+    offset = Array.from(codes).findIndex((_, i) => first.ecg.every((v, k) => codes[i + k] === v));
+  }, 60_000);
+
+  it('says hello first, then only valid protocol lines', () => {
+    expect(lines[0]).toEqual({ kind: 'hello', line: { hello: 1, fw: expect.any(String), board: 'uno', rate: RATE, ch: ['ecg'], spl: DEFAULT_SAMPLES_PER_LINE, mode: 'ecg' } });
+    expect(lines.filter((l) => l.kind === 'hello')).toHaveLength(1);
+  });
+
+  it('sends the samples the ADC read, spl a line, every line numbered, at the firmware rate', () => {
+    const samples = lines.filter((l) => l.kind === 'sample').map((l) => l.line as { n: number; t: number; ecg: number[] });
+    expect(samples.length).toBeGreaterThan((14_000 / msPerLine) * 0.98);
+    samples.forEach((s, i) => expect(s.t).toBe(i * msPerLine));
+    expect(offset).toBeGreaterThanOrEqual(0);
+    expect(samples.flatMap((s) => s.ecg)).toEqual(Array.from(codes.subarray(offset, offset + samples.length * DEFAULT_SAMPLES_PER_LINE)));
+    lines.slice(1).forEach((l, i) => expect((l.line as { n: number }).n).toBe(i));
+    expect(lines.some((l) => l.kind === 'event' && l.line.ev === 'drop')).toBe(false);
+  });
+
+  it('marks beats within 150 ms of the reference R peaks, none extra', () => {
+    const beats = beatsOf(lines).filter((b) => b.t < 12_000);
+    const startMs = (offset * 1000) / RATE;
+    const ref = rec.beats.map((s) => ((s - fromSample) * 1000) / MITDB_RATE_HZ - startMs).filter((t) => t > 2000 && t < 11_500);
+    for (const r of ref) expect(beats.some((b) => Math.abs(b.t - r) <= 150), `beat near ${r} ms`).toBe(true);
+    for (const b of beats) expect(ref.some((r) => Math.abs(b.t - r) <= 150) || b.t <= 2000 || b.t >= 11_500, `beat at ${b.t} ms is real`).toBe(true);
+    expect(beats.at(-1)!.bpm).toBeGreaterThan(60);
+  });
+
+  it('reports the lead off (from the LO pins) with bpm 0 and no beat until it is back', () => {
+    const events = lines.filter((l) => l.kind === 'event').map((l) => l.line);
+    const off = events.find((e) => e.ev === 'lead' && 'off' in e && e.off === true);
+    const on = events.find((e) => e.ev === 'lead' && 'off' in e && e.off === false);
+    expect(off?.t).toBeGreaterThanOrEqual(11_990);
+    expect(off!.t).toBeLessThan(12_020);
+    expect(on?.t).toBeGreaterThanOrEqual(12_990);
+    expect(events.find((e) => e.ev === 'quality' && (e.t ?? 0) >= off!.t!)).toMatchObject({ sig: 'lost', bpm: 0 });
+    expect(beatsOf(lines).filter((b) => b.t > off!.t! && b.t < on!.t!)).toEqual([]);
+  });
+
+  it('prints exactly the lines the host build of the core prints for the same samples', async () => {
+    const untilLeadOff = text.slice(1).filter((l) => (decodeDeviceLine(l).line as { t: number }).t < 11_000);
+    const host = await replayLines(codes.subarray(offset));
+    expect(untilLeadOff).toEqual(host.slice(1, untilLeadOff.length + 1));
+  });
+});
+
+describe('the Uno image on a flat line', () => {
+  it('reports the signal flat with bpm 0 and no beats', async () => {
+    const volts = new Float64Array(4 * RATE).fill(ADC_REFERENCE_VOLTS / 2);
+    const lines = (await runUno(volts, 3000)).map(decodeDeviceLine);
+    const quality = lines.filter((l) => l.kind === 'event' && l.line.ev === 'quality').map((l) => l.line as QualityEvent);
+    expect(quality.at(-1)).toMatchObject({ sig: 'flat', bpm: 0, q: 0 });
+    expect(quality.at(-1)!.t).toBeLessThanOrEqual(1000);
+    expect(beatsOf(lines)).toEqual([]);
+  }, 30_000);
+});
+
+describe('the committed image', () => {
+  it('firmware/prebuilt/uno.hex is exactly what the sources build today', () => {
+    const built = readFileSync(HEX, 'utf8');
+    if (readFileSync(PREBUILT_UNO_HEX, 'utf8') !== built) {
+      throw new Error('firmware/prebuilt/uno.hex differs from build/firmware/uno/firmware.hex: run npm run firmware -- --update-prebuilt and commit it');
+    }
+  });
+});
+
+describe('plotwire simulate', () => {
+  it('serves the board on a pseudo-terminal that a reader opens like a serial port', async () => {
+    const volts = ecgVolts(readMitdbRecord(join(root, 'test/data/heart/mitdb'), '100').counts.subarray(0, 5 * MITDB_RATE_HZ), RATE);
+    const sim = await startSimulation({ signal: volts, output: 'pty' });
+    try {
+      expect(sim.ptyPath).toBeDefined();
+      const reader = spawn('cat', [sim.ptyPath!], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let got = '';
+      reader.stdout.on('data', (b: Buffer) => (got += b.toString('latin1')));
+      // Real time: about 100 lines a second; allow for a busy machine.
+      for (let i = 0; i < 100 && got.split('\n').length < 60; i++) await new Promise((r) => setTimeout(r, 100));
+      reader.kill();
+      const lines = got.split('\n').slice(0, -1);
+      expect(lines[0]).toMatch(/^\{"hello":1,/);
+      expect(lines.length).toBeGreaterThan(50);
+      for (const l of lines) expect(() => decodeDeviceLine(l)).not.toThrow();
+    } finally {
+      await sim.stop();
+    }
+    expect(existsSync(sim.ptyPath!)).toBe(false);
+  }, 30_000);
+
+  it('the CLI writes the board to stdout and rejects a signal file it does not know', async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'simulate', ...args]);
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+        child.on('close', (code) => resolve({ code: code ?? 1, out, err }));
+      });
+    const ok = await cli(['--signal', join(root, 'test/data/heart/mitdb/100.adc.csv.gz'), '--stdout', '--duration', '1', '--speed', '4']);
+    expect(ok.code).toBe(0);
+    const lines = ok.out.split('\n').slice(0, -1);
+    expect(decodeDeviceLine(lines[0]!).kind).toBe('hello');
+    expect(lines.length).toBeGreaterThan(90);
+    const bad = await cli(['--signal', join(root, 'README.md'), '--stdout']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/not a signal file plotwire knows/);
+  }, 30_000);
+});
