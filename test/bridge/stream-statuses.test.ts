@@ -121,10 +121,10 @@ describe('StreamClient and the real server', () => {
     c.start();
     for (let i = 0; i < 100; i++) c.push(i, i);
     await until('first 100 stored', async () => (await streamNext(s.url, token)) === 100);
-    await s.terminate();
+    s.terminate();
     await until('503', () => logs.some((r) => r.status === 503));
     expect(logs.find((r) => r.status === 503)?.message).toMatch(/503 Service Unavailable: the server is stopping; reconnecting/);
-    await s.kill9();
+    await s.stop();
     for (let i = 100; i < 200; i++) c.push(i, i);
     await s.restart();
     await until('all 200 stored', async () => (await streamNext(s.url, token)) === 200);

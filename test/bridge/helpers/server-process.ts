@@ -15,7 +15,7 @@ export interface ServerProcess {
   /** SIGTERM: the server ends open streams (503) and exits. */
   stop(): Promise<void>;
   /** SIGTERM without waiting for the exit. */
-  terminate(): Promise<void>;
+  terminate(): void;
   /** Starts it again on the same port and data. */
   restart(): Promise<void>;
 }
@@ -64,7 +64,7 @@ export async function startServerProcess(dataDir: string, extra: string[] = []):
       server.child.kill('SIGTERM');
       await exited(server.child);
     },
-    async terminate() {
+    terminate() {
       server.child.kill('SIGTERM');
     },
     async restart() {
