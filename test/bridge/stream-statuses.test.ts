@@ -1,6 +1,6 @@
 /**
  * StreamClient against the real server (its CLI, a separate process): what it does on each
- * status and failure. 404 and 406 stop the token and say why; 408 after the idle timeout and 503
+ * status and failure. 404, 403 (revoked) and 406 stop the token and say why; 408 after the idle timeout and 503
  * reconnect and resume; connection refused buffers and delivers once the server is up; the
  * heartbeat keeps a quiet stream open; close() flushes.
  */
@@ -11,7 +11,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../bridge/log.js';
 import { StreamClient, type StreamClientOptions } from '../../bridge/stream-client.js';
-import { addUser, createToken, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
+import { addUser, createToken, createTokenWithId, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-status-'));
 const servers: ServerProcess[] = [];
@@ -80,6 +80,22 @@ describe('StreamClient and the real server', () => {
     const why = await stopped;
     expect(why.status).toBe(406);
     expect(why.reason).toMatch(/406 Not Acceptable: missing header 'plotly-streamtoken'/);
+  });
+
+  it('403: a token revoked while it streams stops, and says why', async () => {
+    const { s, data } = await server('s403');
+    const apiKey = addUser(data, 'bob');
+    const { token, id } = createTokenWithId(data, 'bob');
+    const { c } = client({ server: s.url, token });
+    const stopped = new Promise<{ status: number | undefined; reason: string }>((resolve) => c.once('stopped', resolve));
+    c.start();
+    c.push(1, 1);
+    await until('stored', async () => (await streamNext(s.url, token)) === 1);
+    const res = await fetch(new URL(`/api/v1/tokens/${id}`, s.url), { method: 'DELETE', headers: { authorization: `Bearer ${apiKey}` } });
+    expect(res.status).toBeLessThan(300);
+    const why = await stopped;
+    expect(why.status).toBe(403);
+    expect(why.reason).toMatch(/403 Forbidden: this stream token was revoked; stopped/);
   });
 
   it('408: a stream quieter than the idle timeout is ended and comes back; a heartbeat keeps it open', async () => {
