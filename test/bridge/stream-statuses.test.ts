@@ -1,8 +1,8 @@
 /**
  * StreamClient against the real server (its CLI, a separate process): what it does on each
- * status and failure. 404, 403 (revoked) and 406 stop the token and say why; 408 after the idle timeout and 503
- * reconnect and resume; connection refused buffers and delivers once the server is up; the
- * heartbeat keeps a quiet stream open; close() flushes.
+ * status and failure. 404, 403 (revoked) and 406 stop the token and say why; 408 after the idle
+ * timeout and 503 reconnect and resume; connection refused buffers and delivers once the server
+ * is up; the heartbeat keeps a quiet stream open; close() flushes.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
