@@ -99,13 +99,13 @@ describe('StreamClient and the real server', () => {
   });
 
   it('408: a stream quieter than the idle timeout is ended and comes back; a heartbeat keeps it open', async () => {
-    const { s, data } = await server('s408', ['--idle-timeout', '400']);
+    const { s, data } = await server('s408', ['--idle-timeout', '600']);
     const quiet = client({ server: s.url, token: createToken(data, 'alice'), heartbeatMs: 5_000 });
-    const beating = client({ server: s.url, token: createToken(data, 'alice'), heartbeatMs: 150 });
+    const beating = client({ server: s.url, token: createToken(data, 'alice'), heartbeatMs: 100 });
     quiet.c.start();
     beating.c.start();
     await until('a 408', () => quiet.logs.some((r) => r.event === 'status' && r.status === 408));
-    expect(quiet.logs.find((r) => r.status === 408)?.message).toMatch(/408 Request Timeout: no data or heartbeat for 400 ms; reconnecting/);
+    expect(quiet.logs.find((r) => r.status === 408)?.message).toMatch(/408 Request Timeout: no data or heartbeat for 600 ms; reconnecting/);
     await until('reconnected', () => quiet.c.stats.reconnects >= 1 && quiet.c.state === 'streaming');
     quiet.c.push(1, 42);
     await until('point stored after the 408', async () => (await streamNext(s.url, quiet.c.token)) === 1);
