@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const root = join(import.meta.dirname, '../..');
-export const cli = join(root, 'dist/cli/main.js');
+// The CLI from its sources through tsx, as bench/run.ts runs the benchmarks: no build needed.
+const cli = join(import.meta.dirname, '../../cli/main.ts');
 
 export interface Pty {
   readonly device: string;
@@ -44,6 +44,8 @@ export interface BridgeChild {
   readonly child: ChildProcess;
   /** Resolves when a JSON log record with this event arrives. */
   waitFor(event: string): Promise<Record<string, unknown>>;
+  /** Called with every JSON log record. */
+  onRecord(listener: (record: Record<string, unknown>) => void): void;
   /** CPU time used so far (user + system), in ms. */
   cpuMs(): number;
   rssKb(): number;
@@ -51,11 +53,12 @@ export interface BridgeChild {
 }
 
 export function startBridge(args: string[]): BridgeChild {
-  if (!existsSync(cli)) throw new Error('build first: npm run build');
-  const child = spawn(process.execPath, [cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const waiting = new Map<string, Array<(r: Record<string, unknown>) => void>>();
+  const listeners: Array<(r: Record<string, unknown>) => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const row = JSON.parse(line) as Record<string, unknown>;
+    for (const l of listeners) l(row);
     for (const resolve of waiting.get(String(row.event)) ?? []) resolve(row);
     waiting.delete(String(row.event));
   });
@@ -63,6 +66,7 @@ export function startBridge(args: string[]): BridgeChild {
   return {
     child,
     waitFor: (event) => new Promise((resolve) => waiting.set(event, [...(waiting.get(event) ?? []), resolve])),
+    onRecord: (listener) => void listeners.push(listener),
     cpuMs() {
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
