@@ -95,7 +95,7 @@ it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of t
   // The page says it is live and how fast points arrive.
   expect(await a.locator('#state').textContent()).toBe('live');
   expect(await a.locator('#rate').textContent()).toMatch(/points\/s/);
-}, 150_000);
+}, 240_000);
 
 it('uses the recording the test reads', () => {
   expect(gunzipSync(readFileSync(DEMO_RECORDING)).toString('utf8', 0, 4)).toBe('adc\n');

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs, when they are missing (run by `npm test`).
+# Installs the Debian packages plotwire needs, when they are missing: `npm start` runs it with
+# "start", `npm test` with "test".
+#   socat                         pseudo-terminals: the simulated board's serial port (the demo), the bridge's serial tests
+# and for the tests also:
 #   g++                           compiles the generated firmware header and the host tests
 #   gcc-avr avr-libc binutils-avr compiles the header and the firmware for the AVR boards
 #   arduino-core-avr              the Arduino core the AVR firmware builds on (npm run firmware)
-#   socat                         pseudo-terminals for the simulated board's and the bridge's serial tests
 #   chromium                      headless browser for the viewer's and the demo's tests (driven by playwright-core)
 set -euo pipefail
 
-packages=(g++ gcc-avr avr-libc binutils-avr arduino-core-avr socat chromium)
+case "${1:-}" in
+  start) packages=(socat) ;;
+  test) packages=(socat g++ gcc-avr avr-libc binutils-avr arduino-core-avr chromium) ;;
+  *) echo "usage: scripts/ensure-deps.sh start|test" >&2; exit 2 ;;
+esac
+what="plotwire ${1}"
 
 missing=()
 for p in "${packages[@]}"; do
@@ -17,16 +24,16 @@ for p in "${packages[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "plotwire tests: installing missing system packages with apt: ${missing[*]}"
+echo "${what}: installing missing system packages with apt: ${missing[*]}"
 if [ "$(id -u)" -eq 0 ]; then
   as_root=()
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   as_root=(sudo)
 else
-  echo "plotwire tests: need root to install ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+  echo "${what}: need root to install ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "plotwire tests: installed ${missing[*]}"
+echo "${what}: installed ${missing[*]}"
