@@ -89,7 +89,7 @@ async function baselineSerialHop(): Promise<number[]> {
   return latencies;
 }
 
-async function wholePath(): Promise<{ latencies: number[]; cpu: number; samples: number; drawn: number }> {
+async function wholePath(): Promise<{ latencies: number[]; received: number[]; cpu: number; samples: number; drawn: number }> {
   const data = tempDir();
   const server = await serverProcess(data.dir);
   const apiKey = server.logs.find((l) => l.event === 'default-user')?.apiKey as string;
@@ -112,6 +112,17 @@ async function wholePath(): Promise<{ latencies: number[]; cpu: number; samples:
   await page.addInitScript({
     content: `
       window.__draws = [];
+      window.__arrivals = [];
+      const Source = window.EventSource;
+      window.EventSource = class extends Source {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('append', (e) => {
+            const msg = JSON.parse(e.data);
+            if (msg.traces[0] === 0) window.__arrivals.push([performance.timeOrigin + performance.now(), msg.update.y.length]);
+          });
+        }
+      };
       let plotly;
       Object.defineProperty(window, 'Plotly', {
         configurable: true,
@@ -146,16 +157,20 @@ async function wholePath(): Promise<{ latencies: number[]; cpu: number; samples:
   open = false;
   await sim?.stop();
   await sleep(500);
-  const draws = (await page.evaluate("window.__draws")) as [number, number][];
+  const draws = (await page.evaluate('window.__draws')) as [number, number][];
+  const arrivals = (await page.evaluate('window.__arrivals')) as [number, number][];
   const latencies: number[] = [];
+  const received: number[] = [];
   let index = 0;
   for (const [at, n] of draws) for (let i = 0; i < n; i++, index++) if (clock.times[index] !== undefined) latencies.push(at - (clock.times[index] as number));
+  let r = 0;
+  for (const [at, n] of arrivals) for (let i = 0; i < n; i++, r++) if (clock.times[r] !== undefined) received.push(at - (clock.times[r] as number));
   await browser.close();
   await bridge.stop();
   p.close();
   await server.stop();
   data.remove();
-  return { latencies, cpu, samples: clock.times.length, drawn: index };
+  return { latencies, received, cpu, samples: clock.times.length, drawn: index };
 }
 
 const idle = await machineCpu(3000);
@@ -166,7 +181,8 @@ printTable(
   ['path', 'samples', 'p50 ms', 'p99 ms', 'max ms', `target p99 <= ${TARGET_P99_MS} ms`],
   [
     ['baseline: serial hop only (sim -> pty -> reader)', hop.length, percentile(hop, 50), percentile(hop, 99), Math.max(...hop), ''],
-    ['plotwire: sim -> pty -> bridge -> server -> SSE -> plotly.js', path.latencies.length, percentile(path.latencies, 50), percentile(path.latencies, 99), Math.max(...path.latencies), verdict(percentile(path.latencies, 99) <= TARGET_P99_MS)],
+    ['plotwire, to the event in the page: sim -> pty -> bridge -> server -> SSE', path.received.length, percentile(path.received, 50), percentile(path.received, 99), Math.max(...path.received), ''],
+    ['plotwire, to the point drawn: ... -> plotly.js',  path.latencies.length, percentile(path.latencies, 50), percentile(path.latencies, 99), Math.max(...path.latencies), verdict(percentile(path.latencies, 99) <= TARGET_P99_MS)],
   ],
 );
 printTable('CPU of the whole path on this machine (% of one core, all processes: simulator, bridge, server, Chromium)', ['measure', 'CPU %'], [
