@@ -52,7 +52,7 @@ function referenceBpm(fromS: number, toS: number): number {
 it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of the reference', async () => {
   const [a, b] = [await openPage(browser), await openPage(browser)];
   await Promise.all([a.goto(demo.shareUrl), b.goto(demo.shareUrl)]);
-  await a.waitForFunction("(document.getElementById('plot').data?.[0]?.y.length ?? 0) > 1000", undefined, { timeout: 30_000 });
+  await a.waitForFunction(() => ((document.getElementById('plot') as unknown as { data?: { y: unknown[] }[] }).data?.[0]?.y.length ?? 0) > 1000, undefined, { timeout: 30_000 });
 
   // Every beat page A showed while the board played the first 30 s of the recording.
   const bpmSeen = new Map<string, number>();
