@@ -1,18 +1,11 @@
 /** --create-plot: creates the plot through the server's API, one trace per mapped token. */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ServerApi, type CreatedPlot, type PlotTraceInput } from './server-api.js';
 
-export interface PlotTrace {
-  readonly name: string;
-  readonly token: string;
-  readonly maxpoints: number;
-}
+export type { CreatedPlot } from './server-api.js';
 
-export interface CreatedPlot {
-  readonly id: string;
-  readonly owner: string;
-  readonly url: string;
-  readonly embed_url: string;
-}
+/** One trace per mapped token: its channel as the name. */
+export type PlotTrace = PlotTraceInput & { readonly name: string; readonly maxpoints: number };
 
 export class CreatePlotError extends Error {
   override readonly name = 'CreatePlotError';
@@ -25,29 +18,9 @@ export async function createPlot(
   traces: readonly PlotTrace[],
   dispatcher?: Dispatcher,
 ): Promise<CreatedPlot> {
-  let res: Dispatcher.ResponseData;
   try {
-    res = await request(new URL('/api/v1/plots', server), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title, traces }),
-      dispatcher,
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
+    return await new ServerApi(server, apiKey, dispatcher).createPlot({ title, traces });
   } catch (err) {
-    throw new CreatePlotError(`cannot create the plot on ${server}: ${(err as Error).message}`);
+    throw new CreatePlotError(`cannot create the plot: ${(err as Error).message}`);
   }
-  const text = await res.body.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // Reported below with the status.
-  }
-  if (res.statusCode !== 201 || typeof body.url !== 'string') {
-    const reason = typeof body.error === 'string' ? body.error : text.slice(0, 200);
-    throw new CreatePlotError(`cannot create the plot: the server answered ${res.statusCode}${reason ? `: ${reason}` : ''}`);
-  }
-  return body as unknown as CreatedPlot;
 }
