@@ -2,6 +2,10 @@
  * Device time to wall-clock time. "t" is the board's millisecond clock, a uint32 that wraps every
  * 49.7 days; it is unwrapped and anchored to the host clock at the first sample after an open or
  * a hello, so x values keep the device's exact spacing rather than serial arrival jitter.
+ *
+ * Lines read late (a busy host, a backlog in the port) arrive long after their device time; that
+ * passes. Only a lag that lasts (the board's clock really running slow) moves the anchor, and
+ * only forwards, so x values never go back.
  */
 
 const T_MOD = 2 ** 32;
@@ -12,17 +16,22 @@ export class DeviceClock {
   private unwrapped = 0;
   private anchorDevice = 0;
   private anchorWall = 0;
-  /** Times the anchor moved because the two clocks drifted apart by more than maxSkewMs. */
+  /** Device time (unwrapped) since which the lag has been over maxSkewMs, if it is. */
+  private lagSince: number | undefined;
+  /** Times the anchor moved because the device clock lagged by more than maxSkewMs for persistMs. */
   reanchors = 0;
 
   constructor(
-    /** When device time and arrival time drift further apart than this, re-anchor. */
+    /** When device time lags arrival time by more than this ... */
     private readonly maxSkewMs = 2_000,
+    /** ... for this long (device time), re-anchor. */
+    private readonly persistMs = 10_000,
   ) {}
 
   /** Forget the device clock (a reset or a reopen): the next sample anchors again. */
   reset(): void {
     this.last = undefined;
+    this.lagSince = undefined;
   }
 
   /** The wall-clock time in ms of device time t, seen at receivedAt (ms since the epoch). */
@@ -37,12 +46,16 @@ export class DeviceClock {
     }
     this.last = t;
     const wall = this.anchorWall + (this.unwrapped - this.anchorDevice);
-    if (Math.abs(wall - receivedAt) > this.maxSkewMs) {
-      this.reanchors++;
-      this.anchor(receivedAt);
-      return receivedAt;
+    if (receivedAt - wall <= this.maxSkewMs) {
+      this.lagSince = undefined;
+      return wall;
     }
-    return wall;
+    this.lagSince ??= this.unwrapped;
+    if (this.unwrapped - this.lagSince < this.persistMs) return wall;
+    this.reanchors++;
+    this.lagSince = undefined;
+    this.anchor(receivedAt);
+    return receivedAt;
   }
 
   private anchor(receivedAt: number): void {

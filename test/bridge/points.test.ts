@@ -23,13 +23,28 @@ describe('DeviceClock', () => {
     expect(c.wallTime(3, base + 5)).toBe(base + 5);
   });
 
-  it('re-anchors when the clocks drift apart by more than the skew, and after reset()', () => {
-    const c = new DeviceClock(100);
+  it('re-anchors, forwards, only when the device lags for longer than persistMs, and after reset()', () => {
+    const c = new DeviceClock(100, 1000);
     c.wallTime(0, 10_000);
-    expect(c.wallTime(500, 10_700)).toBe(10_700);
+    // A late read: the lag passes, the device spacing stays.
+    expect(c.wallTime(500, 10_700)).toBe(10_500);
+    expect(c.wallTime(502, 10_702)).toBe(10_502);
+    expect(c.wallTime(600, 10_601)).toBe(10_600);
+    expect(c.reanchors).toBe(0);
+    // A lasting lag (a slow device clock) moves the anchor forwards.
+    expect(c.wallTime(1000, 11_300)).toBe(11_000);
+    expect(c.wallTime(2100, 12_400)).toBe(12_400);
     expect(c.reanchors).toBe(1);
     c.reset();
     expect(c.wallTime(5, 20_000)).toBe(20_000);
+  });
+
+  it('never goes back when the device runs ahead of arrival', () => {
+    const c = new DeviceClock(100, 1000);
+    c.wallTime(0, 10_000);
+    const xs = [c.wallTime(1000, 9_000), c.wallTime(3000, 9_500), c.wallTime(3001, 12_001)];
+    expect(xs).toEqual([11_000, 13_000, 13_001]);
+    expect(c.reanchors).toBe(0);
   });
 });
 
