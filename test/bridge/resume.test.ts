@@ -85,7 +85,8 @@ it('1 kHz for 10 s with the server killed and restarted: every point exactly onc
   const board = (final.boards as BoardStats[])[0]!;
   expect(board.decoder).toMatchObject({ sample: TOTAL, invalid: 0, lost: 0 });
   expect(stream).toMatchObject({ pushed: TOTAL, stored: TOTAL, buffered: 0, dropped: 0 });
-  expect(stream.reconnects).toBeGreaterThanOrEqual(2);
+  // Two breaks close together can be spanned by one reconnect when the backoff outlasts both.
+  expect(stream.reconnects).toBeGreaterThanOrEqual(1);
   // The bridge saw both kinds of break and said so.
   const said = bridge.records.map((r) => `${r.event} ${r.msg}`);
   expect(said.some((s) => s.startsWith('disconnected') && /stream broke/.test(s))).toBe(true);
