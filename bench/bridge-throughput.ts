@@ -9,7 +9,6 @@ import { LineDecoder } from '../bridge/line-decoder.js';
 import { LineSplitter } from '../bridge/line-framer.js';
 import { PointBuffer } from '../bridge/point-buffer.js';
 import { PointRouter, type PointSink, type XMode } from '../bridge/point-router.js';
-import { formatPlotlyDate } from '../shared/index.js';
 import { printTable, verdict } from './lib/table.js';
 
 const LINES = 1_000_000;
@@ -35,12 +34,13 @@ function bridgeRate(bytes: Buffer, count: number, xMode: XMode): number {
   const splitter = new LineSplitter();
   const decoder = new LineDecoder();
   const sinks = new Map<string, PointSink>([
-    ['ecg', (x, y) => void buffer.push(x, y)],
-    ['v', (x, y) => void buffer.push(x, y)],
+    // What the bridge's sinks do: StreamClient.pushMany into its buffer.
+    ['ecg', (xs, ys, from, to) => void buffer.pushMany(xs, ys, from, to)],
+    ['v', (xs, ys, from, to) => void buffer.pushMany(xs, ys, from, to)],
   ]);
   const router = new PointRouter(sinks, xMode);
   // What the stream client does for date x: format at batch time.
-  const formatX = xMode === 'date' ? (x: number | string) => (typeof x === 'number' ? formatPlotlyDate(x, true) : x) : undefined;
+  const dates = xMode === 'date' ? 'utc' : undefined;
   let objects = 0;
   let now = Date.UTC(2026, 10, 22, 10);
   const start = performance.now();
@@ -53,11 +53,11 @@ function bridgeRate(bytes: Buffer, count: number, xMode: XMode): number {
     now += 1;
     // What the client does every 50 ms: the window's points as one object, acknowledged.
     if ((off / chunk) % 64 === 63) {
-      for (let b = takeBatch(buffer, undefined, formatX); b; b = takeBatch(buffer, undefined, formatX)) objects++;
+      for (let b = takeBatch(buffer, undefined, dates); b; b = takeBatch(buffer, undefined, dates)) objects++;
       buffer.acknowledge(buffer.nextSeq);
     }
   }
-  for (let b = takeBatch(buffer, undefined, formatX); b; b = takeBatch(buffer, undefined, formatX)) objects++;
+  for (let b = takeBatch(buffer, undefined, dates); b; b = takeBatch(buffer, undefined, dates)) objects++;
   const s = (performance.now() - start) / 1000;
   if (decoder.counts.sample !== count || objects === 0) throw new Error(`decoded ${decoder.counts.sample} of ${count} lines`);
   return count / s;

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { deviceKeys, type DeviceLine, type HelloLine } from '../shared/index.js';
-import { LineDecoder, type DecoderCounts } from './line-decoder.js';
+import { LineDecoder, type DecodedLine, type DecoderCounts } from './line-decoder.js';
 import type { LogRecord } from './log.js';
 import { PointRouter, type PointSink, type XMode } from './point-router.js';
 import { SerialSource, type SerialSourceOptions, type SerialStats } from './serial-source.js';
@@ -119,7 +119,8 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
         this.held = [];
         this.settle();
       } else {
-        this.held.push([decoded, receivedAt]);
+        // A scan is overwritten by the next line: hold a copy.
+        this.held.push([decoded.kind === 'scan' ? { kind: 'sample', line: decoded.scan.toLine() } : decoded, receivedAt]);
         if (this.held.length >= MAX_HELD) this.settle();
         return;
       }
@@ -127,7 +128,7 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     this.route(decoded, receivedAt);
   }
 
-  private route(decoded: DeviceLine, receivedAt: number): void {
+  private route(decoded: DecodedLine, receivedAt: number): void {
     if (decoded.kind === 'hello') this.greet(decoded.line);
     const unmapped = this.router.counts.unmapped.length;
     this.router.route(decoded, receivedAt);

@@ -56,7 +56,7 @@ export class Bridge extends EventEmitter<{ log: [LogRecord] }> {
       const sinks = new Map<string, PointSink>();
       for (const [channel, token] of Object.entries(board.map)) {
         const client = this.clients.get(token) as StreamClient;
-        sinks.set(channel, (x, y) => client.push(x, y));
+        sinks.set(channel, (xs, ys, from, to) => client.pushMany(xs, ys, from, to));
       }
       const b = new Board(
         {
@@ -66,7 +66,7 @@ export class Bridge extends EventEmitter<{ log: [LogRecord] }> {
             binding: hooks.binding,
             list: hooks.list,
             watchdogMs: (board.watchdogSeconds ?? defaults.watchdogSeconds) * 1000,
-            readIntervalMs: board.readIntervalMs,
+            readIntervalMs: board.readIntervalMs ?? defaults.readIntervalMs,
           },
           resetWaitMs: board.resetWaitMs ?? defaults.resetWaitMs,
           xMode: config.x ?? 'date',

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { HEARTBEAT_INTERVAL_MS, IDLE_TIMEOUT_MS, MAXPOINTS_MAX, ProtocolError, parseJson } from '../shared/index.js';
+import { HEARTBEAT_INTERVAL_MS, IDLE_TIMEOUT_MS, MAXPOINTS_MAX, ProtocolError, WRITE_INTERVAL_MS, parseJson } from '../shared/index.js';
 import { compile } from '../shared/validate.js';
 import { decimateModes } from './decimate.js';
 
@@ -20,7 +20,7 @@ export const BoardConfig = Type.Object(
     }),
     resetWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'ms to wait for the board reset after an open: 0 to 60000' })),
     watchdogSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, description: 'seconds of silence before a reopen: 0 (off) to 86400' })),
-    readIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000, description: 'ms between serial reads while data flows: 0 (read as bytes arrive) to 1000' })),
+    readIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000, description: 'ms between serial reads: 0 (read as bytes arrive) to 1000' })),
   },
   { additionalProperties: false },
 );
@@ -108,4 +108,10 @@ export const defaults = {
   maxBackoffSeconds: 15,
   watchdogSeconds: 15,
   resetWaitMs: 2_000,
+  /**
+   * Serial reads a little slower than the send window: each read's lines can then go at once
+   * (the window since the last object has passed), so a point waits at most about one interval,
+   * and the lag between reads and sends cannot creep (bench/bridge-latency.ts, bridge-load.ts).
+   */
+  readIntervalMs: WRITE_INTERVAL_MS + 2,
 } as const;

@@ -4,12 +4,18 @@
  * serial link lost, from gaps in the wrapping sequence number "n".
  */
 import { ProtocolError, decodeDeviceLine, deviceKeys, eventTypes, type DeviceLine, type DropEvent } from '../shared/index.js';
-import { decodeSampleBytes } from '../shared/sample-bytes.js';
+import { SampleScan, scanSampleBytes } from '../shared/sample-bytes.js';
 
 /** "n" is a uint16. */
 const SEQ_MOD = 65_536;
 /** A jump back (or forward by more than half the range) is a restart, not a loss. */
 const SEQ_HALF = SEQ_MOD / 2;
+
+/**
+ * What decodeBytes gives: a device line, or a plain sample line left in the decoder's scan
+ * (valid until the next call: copy it with scan.toLine() to keep it).
+ */
+export type DecodedLine = DeviceLine | { readonly kind: 'scan'; readonly scan: SampleScan };
 
 export interface BadLine {
   readonly line: string;
@@ -35,6 +41,7 @@ export class LineDecoder {
   /** The first `keepBad` invalid lines, with the reason. */
   readonly firstBad: BadLine[] = [];
   private lastSeq: number | undefined;
+  private readonly scanned = { kind: 'scan', scan: new SampleScan() } as const;
 
   constructor(
     private readonly keepBad = 5,
@@ -42,15 +49,17 @@ export class LineDecoder {
     private readonly onBad?: (bad: BadLine, count: number) => void,
   ) {}
 
-  /** decode() for a line still in bytes: plain sample lines skip the string and JSON.parse. */
-  decodeBytes(buf: Buffer, start: number, end: number): DeviceLine | undefined {
-    const sample = decodeSampleBytes(buf, start, end);
-    if (!sample) return this.decode(buf.toString('utf8', start, end));
+  /**
+   * decode() for a line still in bytes: plain sample lines (nearly all the traffic) are scanned
+   * into reused storage, with no string, no JSON.parse and no object per line.
+   */
+  decodeBytes(buf: Buffer, start: number, end: number): DecodedLine | undefined {
+    const { scan } = this.scanned;
+    if (!scanSampleBytes(buf, start, end, scan)) return this.decode(buf.toString('utf8', start, end));
     this.counts.lines++;
     this.counts.sample++;
-    const n = sample[deviceKeys.SEQ];
-    if (n !== undefined) this.trackSeq(n);
-    return { kind: 'sample', line: sample };
+    if (scan.seq !== undefined) this.trackSeq(scan.seq);
+    return this.scanned;
   }
 
   /** The decoded line, or undefined when it is invalid (counted and kept as an example). */

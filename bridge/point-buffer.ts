@@ -1,7 +1,8 @@
 /**
- * The points a stream client holds until the server has stored them: a columnar queue with
- * implicit sequence numbers (point i has seq startSeq + i), a write cursor, and a memory budget
- * that drops the oldest points (counted) when full.
+ * The points a stream client holds until the server has stored them: a columnar ring of x and y
+ * (two Float64Arrays, so a point costs 16 bytes and no garbage), implicit sequence numbers (point i
+ * has seq startSeq + i), a write cursor, and a memory budget that drops the oldest points (counted)
+ * when full.
  */
 
 export type XValue = number | string;
@@ -16,19 +17,26 @@ export interface PointStyle {
   readonly line?: Readonly<Record<string, number | string>>;
 }
 
-/** Approximate heap cost of one point: two array slots, the x string when x is a date, its style. */
+/** Approximate memory of one point: its two column slots, plus an x string or a style when it has one. */
 export function pointBytes(x: XValue, style?: PointStyle): number {
-  return (typeof x === 'string' ? 40 + x.length : 16) + (style ? 64 + JSON.stringify(style).length : 0);
+  return 16 + (typeof x === 'string' ? 40 + x.length : 0) + (style ? 64 + JSON.stringify(style).length : 0);
 }
 
+/** A power of two, as every capacity is: a slot is an index & (capacity - 1). */
+const MIN_CAPACITY = 1024;
+
 export class PointBuffer {
-  private xs: XValue[] = [];
-  private ys: number[] = [];
-  /** Styles by absolute index; most streams have none, so a sparse map, not a column. */
-  private styles = new Map<number, PointStyle>();
-  /** Absolute index of xs[0] (grows as the arrays are compacted). */
-  private base = 0;
+  private xs = new Float64Array(MIN_CAPACITY);
+  private ys = new Float64Array(MIN_CAPACITY);
+  /** Ring slot of the oldest point, and how many are held. */
   private head = 0;
+  private count = 0;
+  /** Absolute index of the oldest point: the key of the sparse maps below. */
+  private base = 0;
+  /** x values given as strings (rare: most x are times or numbers), by absolute index. */
+  private readonly xStrings = new Map<number, string>();
+  /** Styles by absolute index; most streams have none. */
+  private readonly styles = new Map<number, PointStyle>();
   private bytes_ = 0;
   /** seq of the oldest point held. */
   startSeq = 0;
@@ -42,7 +50,7 @@ export class PointBuffer {
   }
 
   get length(): number {
-    return this.xs.length - this.head;
+    return this.count;
   }
 
   get bytes(): number {
@@ -51,27 +59,90 @@ export class PointBuffer {
 
   /** Points not yet written on this connection. */
   get unsent(): number {
-    return this.length - this.cursor;
+    return this.count - this.cursor;
   }
 
   /** seq the next pushed point gets. */
   get nextSeq(): number {
-    return this.startSeq + this.length;
+    return this.startSeq + this.count;
+  }
+
+  /** Whether any held point has a style (the batch then carries style columns). */
+  get hasStyles(): boolean {
+    return this.styles.size > 0;
+  }
+
+  /** Whether any held x is a string (its size must be measured). */
+  get hasStringX(): boolean {
+    return this.xStrings.size > 0;
   }
 
   /** Adds a point; returns how many old points the budget made it drop. */
   push(x: XValue, y: number, style?: PointStyle): number {
-    if (style) this.styles.set(this.base + this.xs.length, style);
-    this.xs.push(x);
-    this.ys.push(y);
-    this.bytes_ += pointBytes(x, style);
+    if (this.count === this.xs.length) this.resize(this.xs.length * 2);
+    const at = this.base + this.count;
+    const slot = (this.head + this.count) & (this.xs.length - 1);
+    let bytes = 16;
+    if (typeof x === 'string') {
+      this.xStrings.set(at, x);
+      this.xs[slot] = NaN;
+      bytes = pointBytes(x, style);
+    } else {
+      this.xs[slot] = x;
+      if (style) bytes = pointBytes(x, style);
+    }
+    if (style) this.styles.set(at, style);
+    this.ys[slot] = y;
+    this.count++;
+    this.bytes_ += bytes;
+    return this.keepBudget();
+  }
+
+  /** Adds points i in [from, to) of two number columns; returns how many old points were dropped. */
+  pushMany(xs: ArrayLike<number>, ys: ArrayLike<number>, from = 0, to = ys.length): number {
+    const n = to - from;
+    if (n <= 0) return 0;
+    while (this.count + n > this.xs.length) this.resize(this.xs.length * 2);
+    const mask = this.xs.length - 1;
+    let slot = this.head + this.count;
+    for (let i = from; i < to; i++, slot++) {
+      this.xs[slot & mask] = xs[i] as number;
+      this.ys[slot & mask] = ys[i] as number;
+    }
+    this.count += n;
+    this.bytes_ += 16 * n;
+    return this.keepBudget();
+  }
+
+  /** Drops the oldest points while over budget (always keeping one); returns how many. */
+  private keepBudget(): number {
     let dropped = 0;
-    while (this.bytes_ > this.budgetBytes && this.length > 1) {
+    while (this.bytes_ > this.budgetBytes && this.count > 1) {
       this.dropOldest();
       dropped++;
     }
     this.dropped += dropped;
     return dropped;
+  }
+
+  /** x of the i-th unsent point (0 is the one at the cursor). */
+  x(i: number): XValue {
+    const k = this.cursor + i;
+    if (this.xStrings.size > 0) {
+      const s = this.xStrings.get(this.base + k);
+      if (s !== undefined) return s;
+    }
+    return this.xs[(this.head + k) & (this.xs.length - 1)] as number;
+  }
+
+  /** y of the i-th unsent point. */
+  y(i: number): number {
+    return this.ys[(this.head + this.cursor + i) & (this.ys.length - 1)] as number;
+  }
+
+  /** Style of the i-th unsent point, if it has one. */
+  style(i: number): PointStyle | undefined {
+    return this.styles.size > 0 ? this.styles.get(this.base + this.cursor + i) : undefined;
   }
 
   private dropOldest(): void {
@@ -86,18 +157,38 @@ export class PointBuffer {
 
   /** Forgets the n oldest points (stored by the server, or dropped). */
   private shift(n: number): void {
-    for (let i = 0; i < n; i++) {
-      const at = this.base + this.head + i;
-      this.bytes_ -= pointBytes(this.xs[this.head + i] as XValue, this.styles.get(at));
-      this.styles.delete(at);
-    }
-    this.head += n;
-    if (this.head > 4096 && this.head * 2 > this.xs.length) {
-      this.xs = this.xs.slice(this.head);
-      this.ys = this.ys.slice(this.head);
-      this.base += this.head;
-      this.head = 0;
-    }
+    if (this.xStrings.size > 0 || this.styles.size > 0) {
+      for (let at = this.base; at < this.base + n; at++) {
+        const x = this.xStrings.get(at);
+        const style = this.styles.get(at);
+        if (x === undefined && style === undefined) {
+          this.bytes_ -= 16;
+          continue;
+        }
+        this.bytes_ -= pointBytes(x ?? 0, style);
+        this.xStrings.delete(at);
+        this.styles.delete(at);
+      }
+    } else this.bytes_ -= 16 * n;
+    this.head = (this.head + n) & (this.xs.length - 1);
+    this.base += n;
+    this.count -= n;
+    // Give back what an outage grew, once the backlog is gone.
+    if (this.xs.length > MIN_CAPACITY && this.count < this.xs.length / 8) this.resize(Math.max(MIN_CAPACITY, this.xs.length / 4));
+  }
+
+  /** Moves the held points, oldest first, into columns of the given capacity. */
+  private resize(capacity: number): void {
+    const move = (from: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const to = new Float64Array(capacity);
+      const first = Math.min(this.count, from.length - this.head);
+      to.set(from.subarray(this.head, this.head + first));
+      to.set(from.subarray(0, this.count - first), first);
+      return to;
+    };
+    this.xs = move(this.xs);
+    this.ys = move(this.ys);
+    this.head = 0;
   }
 
   /** The server stored every point before seq `next`: forget those. Returns how many. */
@@ -117,7 +208,7 @@ export class PointBuffer {
    * or points the server has that this client never sent (`ahead`).
    */
   resync(next: number): { stored: number; gap: number; ahead: number } {
-    const held = this.length;
+    const held = this.count;
     let stored = 0;
     let gap = 0;
     let ahead = 0;
@@ -139,27 +230,14 @@ export class PointBuffer {
     this.cursor = 0;
   }
 
-  /**
-   * Up to max unsent points from the cursor, with the seq of the first and, when any of them has
-   * one, their styles (undefined for a point without); does not move the cursor.
-   */
-  peek(max: number): { seq: number; x: XValue[]; y: number[]; styles?: (PointStyle | undefined)[] } {
-    const from = this.head + this.cursor;
-    const to = Math.min(from + max, this.xs.length);
-    const batch = { seq: this.startSeq + this.cursor, x: this.xs.slice(from, to), y: this.ys.slice(from, to) };
-    if (this.styles.size === 0) return batch;
-    const styles = batch.x.map((_, i) => this.styles.get(this.base + from + i));
-    return styles.some((st) => st !== undefined) ? { ...batch, styles } : batch;
-  }
-
   /** Marks n points as written. */
   advance(n: number): void {
-    this.cursor = Math.min(this.cursor + n, this.length);
+    this.cursor = Math.min(this.cursor + n, this.count);
   }
 
   /** Drops everything (the token stopped); returns how many points were held. */
   clear(): number {
-    const n = this.length;
+    const n = this.count;
     this.shift(n);
     this.cursor = 0;
     return n;

@@ -10,13 +10,19 @@ import {
   type DeviceLine,
   type HelloLine,
 } from '../shared/index.js';
+import { SampleScan } from '../shared/sample-bytes.js';
 import { DeviceClock } from './device-clock.js';
+import type { DecodedLine } from './line-decoder.js';
 
 /** 'date': x is the wall-clock time in ms (the client formats it); 'seconds': since the first point. */
 export type XMode = 'date' | 'seconds';
 
-/** Where a point goes: usually a StreamClient's push. */
-export type PointSink = (x: number | string, y: number) => void;
+/**
+ * Where points go, a run at a time: points i in [from, to) of the columns xs and ys (usually a
+ * StreamClient's pushMany). Columns, not a call per point: a time passed to a function that is
+ * not inlined is boxed, a heap allocation per point that cost more than decoding the line.
+ */
+export type PointSink = (xs: Float64Array, ys: Float64Array, from: number, to: number) => void;
 
 export interface RouterCounts {
   points: number;
@@ -34,6 +40,12 @@ export class PointRouter {
   private rate: number = DEFAULT_SAMPLE_RATE_HZ;
   private startWall: number | undefined;
   private readonly unmappedSeen = new Set<string>();
+  /** Sample lines that come as objects are routed through this, like scanned ones. */
+  private readonly scratch = new SampleScan();
+  /** x of each value of the line being routed (same indices as the scan's values). */
+  private readonly xs = new Float64Array(SampleScan.MAX_VALUES);
+  /** An event's one value. */
+  private readonly one = new Float64Array(1);
 
   constructor(
     private readonly sinks: ReadonlyMap<string, PointSink>,
@@ -58,42 +70,56 @@ export class PointRouter {
     this.clock.reset();
   }
 
-  route(decoded: DeviceLine, receivedAt: number): void {
+  route(decoded: DecodedLine, receivedAt: number): void {
     if (decoded.kind === 'hello') return this.hello(decoded.line);
+    if (decoded.kind === 'scan') return this.routeSample(decoded.scan, receivedAt);
+    if (decoded.kind === 'sample') return this.routeSample(this.scratch.fromLine(decoded.line), receivedAt);
     const line = decoded.line as Record<string, unknown>;
-    const t = line[deviceKeys.TIME] as number | undefined;
-    const wall = t === undefined ? receivedAt : this.clock.wallTime(t, receivedAt);
-    if (decoded.kind === 'event') {
-      const prefix = `${line[deviceKeys.EVENT] as string}.`;
-      for (const key in line) {
-        const value = line[key];
-        if (typeof value !== 'number' || !isChannelKey(key)) continue;
-        const sink = this.sinks.get(prefix + key);
-        if (sink) this.emit(sink, wall, value);
-      }
-      return;
-    }
+    const wall = this.wallTime(line[deviceKeys.TIME] as number | undefined, receivedAt);
+    const prefix = `${line[deviceKeys.EVENT] as string}.`;
     for (const key in line) {
-      if (!isChannelKey(key)) continue;
+      const value = line[key];
+      if (typeof value !== 'number' || !isChannelKey(key)) continue;
+      const sink = this.sinks.get(prefix + key);
+      if (!sink) continue;
+      this.xs[0] = this.x(wall);
+      this.one[0] = value;
+      this.emit(sink, this.one, 0, 1);
+    }
+  }
+
+  private routeSample(scan: SampleScan, receivedAt: number): void {
+    const wall = this.wallTime(scan.time, receivedAt);
+    const step = 1000 / this.rate;
+    for (let c = 0; c < scan.channels; c++) {
+      const key = scan.names[c] as string;
       const sink = this.sinks.get(key);
       if (!sink) {
         this.noteUnmapped(key);
         continue;
       }
-      const value = line[key] as number | number[];
-      if (typeof value === 'number') this.emit(sink, wall, value);
-      else {
-        const step = 1000 / this.rate;
-        for (let i = 0; i < value.length; i++) this.emit(sink, wall + i * step, value[i] as number);
-      }
+      const from = scan.starts[c] as number;
+      const to = scan.starts[c + 1] as number;
+      for (let i = from; i < to; i++) this.xs[i] = this.x(wall + (i - from) * step);
+      this.emit(sink, scan.values, from, to);
     }
   }
 
-  private emit(sink: PointSink, wallMs: number, y: number): void {
-    this.counts.points++;
-    if (this.xMode === 'date') return sink(wallMs, y);
+  private wallTime(t: number | undefined, receivedAt: number): number {
+    return t === undefined ? receivedAt : this.clock.wallTime(t, receivedAt);
+  }
+
+  /** x of a point: the wall-clock ms, or seconds since the first point (to the microsecond). */
+  private x(wallMs: number): number {
+    if (this.xMode === 'date') return wallMs;
     this.startWall ??= wallMs;
-    sink(Math.round((wallMs - this.startWall) * 1000) / 1e6, y);
+    return Math.round((wallMs - this.startWall) * 1000) / 1e6;
+  }
+
+  /** Hands the points [from, to) to the sink: ys with their x, kept in this.xs at the same indices. */
+  private emit(sink: PointSink, ys: Float64Array, from: number, to: number): void {
+    this.counts.points += to - from;
+    sink(this.xs, ys, from, to);
   }
 
   private noteUnmapped(key: string): void {

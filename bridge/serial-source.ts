@@ -5,7 +5,7 @@
  * USB identity (vendor, product, serial number) rather than its old path.
  */
 import { EventEmitter } from 'node:events';
-import { constants, existsSync, openSync, realpathSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync, realpathSync } from 'node:fs';
 import { ReadStream as TtyReadStream } from 'node:tty';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { AutoDetectTypes } from '@serialport/bindings-cpp';
@@ -27,9 +27,8 @@ export interface SerialSourceOptions {
   /** Reopen when no byte came for this long, in ms (default 15000; 0 turns it off). */
   readonly watchdogMs?: number;
   /**
-   * Wait this long (ms) between reads while data flows, so each read takes many lines: fewer
-   * wake-ups, less CPU, up to this much more latency (default 0: read as bytes arrive, which on
-   * Linux is through the event loop and already cheap).
+   * Read every this many ms, everything waiting at once: one wake-up per interval however fast
+   * lines come, and up to this much more latency (default 0: read as bytes arrive).
    */
   readonly readIntervalMs?: number;
   readonly maxLine?: number;
@@ -65,6 +64,8 @@ type SerialPort = Awaited<ReturnType<AutoDetectTypes['open']>>;
 
 /** Bytes per read: many lines at once, far below what a serial link delivers between reads. */
 const READ_SIZE = 16 * 1024;
+/** The most one read of a Linux tty gives (its line discipline's 4 KiB buffer, less one). */
+const TTY_BUFFER_BYTES = 4095;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -231,23 +232,72 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
       await this.drop(port, info, true);
     };
     const fd = (port as { fd?: number | null }).fd;
-    if (process.platform === 'linux' && this.readIntervalMs === 0 && typeof fd === 'number') return this.readTty(port, fd, onBytes, failed);
+    if (process.platform === 'linux' && typeof fd === 'number') return this.readTty(port, fd, onBytes, failed);
     return this.readBinding(port, onBytes, failed);
   }
 
   /**
-   * Linux: a second, read-only descriptor of the same device, read by libuv's event loop (epoll).
-   * serialport's read goes through the thread pool and a poll per chunk, which at 1 kHz lines was
-   * most of the bridge's CPU (bench/bridge-load.ts). The binding keeps the first descriptor (its
-   * settings and exclusive lock) and closes it as usual.
+   * Linux: a second, read-only, non-blocking descriptor of the same device. serialport's read
+   * goes through the thread pool and a poll per chunk, which at 1 kHz lines was most of the
+   * bridge's CPU (bench/bridge-load.ts). The binding keeps the first descriptor (its settings and
+   * exclusive lock) and closes it as usual.
+   * With a read interval the descriptor is read on a timer, everything waiting at once: a board
+   * writing a line every millisecond then costs one wake-up per interval instead of hundreds,
+   * and the kernel holds the bytes between reads. Without one, libuv reads as bytes arrive.
    */
   private async readTty(port: SerialPort, fd: number, onBytes: (chunk: Buffer) => void, failed: (err: Error) => Promise<void>): Promise<void> {
-    let stream: TtyReadStream;
+    let own: number;
     try {
-      stream = new TtyReadStream(openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK));
+      own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
     } catch {
       return this.readBinding(port, onBytes, failed);
     }
+    if (this.readIntervalMs === 0) return this.readTtyStream(own, onBytes, failed);
+    const buf = Buffer.allocUnsafe(READ_SIZE);
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const stop = (err?: Error): void => {
+        clearTimeout(timer);
+        closeSync(own);
+        this.closeReader = () => undefined;
+        if (err) void failed(err).then(resolve);
+        else resolve();
+      };
+      /** Reads what waits; the size of the last read, or -1 when the reader stopped. */
+      const drain = (): number => {
+        for (;;) {
+          let n: number;
+          try {
+            n = readSync(own, buf, 0, buf.length, null);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+            stop(err as Error);
+            return -1;
+          }
+          // A tty read of 0 bytes is a hang-up (an unplug): with nothing waiting it says EAGAIN.
+          if (n === 0) {
+            stop(new Error('the device hung up'));
+            return -1;
+          }
+          onBytes(buf.subarray(0, n));
+          if (n < buf.length) return n;
+        }
+      };
+      const tick = (): void => {
+        const last = drain();
+        if (last < 0) return;
+        // A read gives at most the line discipline's buffer; a full one means the kernel held
+        // bytes back, so read again soon: the interval must not cap the throughput.
+        timer = setTimeout(tick, last >= TTY_BUFFER_BYTES ? 1 : this.readIntervalMs);
+      };
+      timer = setTimeout(tick, this.readIntervalMs);
+      this.closeReader = () => stop();
+    });
+  }
+
+  /** Reads a descriptor through libuv's event loop (epoll), as bytes arrive. */
+  private async readTtyStream(own: number, onBytes: (chunk: Buffer) => void, failed: (err: Error) => Promise<void>): Promise<void> {
+    const stream = new TtyReadStream(own);
     this.closeReader = () => stream.destroy();
     stream.on('data', onBytes);
     await new Promise<void>((resolve) => {

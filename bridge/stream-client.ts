@@ -22,6 +22,7 @@ import {
   statusOf,
   validateStreamState,
 } from '../shared/index.js';
+import type { DateZone } from '../shared/dates.js';
 import { takeBatch } from './batch.js';
 import { decimate, type DecimateMode } from './decimate.js';
 import type { LogRecord } from './log.js';
@@ -56,7 +57,7 @@ export interface StreamClientOptions {
    * Send numeric x values (ms since the epoch, e.g. Date.now()) as Plotly date strings
    * "YYYY-MM-DD HH:MM:SS.ffffff", in local time or UTC. String x values go as they are.
    */
-  readonly dateX?: 'local' | 'utc';
+  readonly dateX?: DateZone;
 }
 
 export type StreamClientState =
@@ -137,14 +138,15 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private readonly ackIntervalMs: number;
   private readonly mode: DecimateMode | undefined;
   private readonly dispatcher: Dispatcher | undefined;
-  private readonly formatX: ((x: XValue) => XValue) | undefined;
+  private readonly dates: DateZone | undefined;
   private readonly buffer: PointBuffer;
 
   private state_: StreamClientState = 'idle';
   private stopReason: string | undefined;
   private body: PassThrough | undefined;
   private abort: AbortController | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending flush (a timer, or an immediate when one is due now). */
+  private cancelFlush: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -181,8 +183,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.ackIntervalMs = options.ackIntervalMs ?? 1_000;
     this.mode = options.decimate;
     this.dispatcher = options.dispatcher;
-    const utc = options.dateX === 'utc';
-    this.formatX = options.dateX ? (x) => (typeof x === 'number' ? formatPlotlyDate(x, utc) : x) : undefined;
+    this.dates = options.dateX;
     this.buffer = new PointBuffer(options.bufferBytes ?? DEFAULT_BUFFER_BYTES);
   }
 
@@ -221,21 +222,41 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
    * sends x and y only). Never blocks and never throws for a server problem: see stats and 'log'.
    */
   push(x: XValue, y: number, style?: PointStyle): void {
-    this.counts.pushed++;
-    if (this.state_ === 'stopped' || this.state_ === 'closed') {
-      this.counts.dropped++;
-      return;
-    }
+    if (!this.accepting(1)) return;
     if (this.mode) {
       this.windowX.push(x);
       this.windowY.push(y);
-    } else {
-      const dropped = this.buffer.push(x, y, style);
-      if (dropped > 0 && this.buffer.dropped === dropped) {
-        this.log('warn', 'buffer-full', `buffer budget of ${this.buffer.budgetBytes} bytes is full: dropping the oldest points (counted in "dropped")`);
-      }
-    }
+    } else this.noteDropped(this.buffer.push(x, y, style));
     this.schedule();
+  }
+
+  /**
+   * Adds points i in [from, to) of two number columns (times or numbers, as push takes them):
+   * many points for one call, as the bridge hands over each line's samples.
+   */
+  pushMany(xs: ArrayLike<number>, ys: ArrayLike<number>, from = 0, to = ys.length): void {
+    if (!this.accepting(to - from)) return;
+    if (this.mode) {
+      for (let i = from; i < to; i++) {
+        this.windowX.push(xs[i] as number);
+        this.windowY.push(ys[i] as number);
+      }
+    } else this.noteDropped(this.buffer.pushMany(xs, ys, from, to));
+    this.schedule();
+  }
+
+  /** Counts n points given; false (and counted as dropped) when the client takes no more. */
+  private accepting(n: number): boolean {
+    this.counts.pushed += n;
+    if (this.state_ !== 'stopped' && this.state_ !== 'closed') return true;
+    this.counts.dropped += n;
+    return false;
+  }
+
+  private noteDropped(dropped: number): void {
+    if (dropped > 0 && this.buffer.dropped === dropped) {
+      this.log('warn', 'buffer-full', `buffer budget of ${this.buffer.budgetBytes} bytes is full: dropping the oldest points (counted in "dropped")`);
+    }
   }
 
   /**
@@ -418,14 +439,21 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
 
   /** Makes sure a flush is due when there is something to send. */
   private schedule(): void {
-    if (this.flushTimer || !this.body) return;
+    if (this.cancelFlush || !this.body) return;
     if (this.mode ? this.windowY.length === 0 && this.outbox.length === 0 : this.buffer.unsent === 0) return;
     const wait = Math.max(0, this.lastObjectAt + this.windowMs - performance.now());
-    this.flushTimer = setTimeout(this.flush, wait);
+    if (wait > 0) {
+      const timer = setTimeout(this.flush, wait);
+      this.cancelFlush = () => clearTimeout(timer);
+    } else {
+      // Due now: after the current burst of pushes (a serial read's lines), not at its first point.
+      const immediate = setImmediate(this.flush);
+      this.cancelFlush = () => clearImmediate(immediate);
+    }
   }
 
   private readonly flush = (): void => {
-    this.flushTimer = undefined;
+    this.cancelFlush = undefined;
     const body = this.body;
     if (!body) return;
     // Back-pressure: the points stay buffered until the socket drains.
@@ -438,8 +466,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.schedule();
   };
 
-  private nextBatch(): string | undefined {
-    const batch = takeBatch(this.buffer, undefined, this.formatX);
+  private nextBatch(): Buffer | undefined {
+    const batch = takeBatch(this.buffer, undefined, this.dates);
     if (batch) this.counts.written += batch.points;
     return batch?.line;
   }
@@ -457,11 +485,12 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.counts.dropped += this.windowY.length - points.length;
     this.windowX = [];
     this.windowY = [];
-    for (const p of points) this.outbox.push(JSON.stringify({ x: this.formatX ? this.formatX(p.x) : p.x, y: p.y }));
+    for (const p of points) this.outbox.push(`${JSON.stringify({ x: this.dates && typeof p.x === 'number' ? formatPlotlyDate(p.x, this.dates === 'utc') : p.x, y: p.y })}\n`);
   }
 
-  private write(body: PassThrough, line: string): void {
-    body.write(`${line}\n`);
+  /** Writes one object's line (newline included). */
+  private write(body: PassThrough, line: string | Buffer): void {
+    body.write(line);
     this.counts.objects++;
     this.lastObjectAt = performance.now();
     this.lastWriteAt = Date.now();
@@ -551,10 +580,10 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   }
 
   private clearTimers(): void {
-    clearTimeout(this.flushTimer);
+    this.cancelFlush?.();
     clearTimeout(this.heartbeatTimer);
     clearTimeout(this.ackTimer);
-    this.flushTimer = this.heartbeatTimer = this.ackTimer = undefined;
+    this.cancelFlush = this.heartbeatTimer = this.ackTimer = undefined;
   }
 
   private setState(state: StreamClientState): void {

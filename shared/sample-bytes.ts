@@ -1,14 +1,15 @@
 /**
  * A fast path for the one line kind that is nearly all the traffic: a sample line, decoded
- * straight from the serial bytes without making a string or calling JSON.parse. It accepts only
- * plain lines (a flat object of numbers and arrays of numbers, ASCII keys without escapes, no
- * repeated key) and only when they are valid; for anything else it returns undefined and the
- * caller decodes the text the ordinary way (decodeDeviceLine), which also names what is wrong.
+ * straight from the serial bytes into reused storage (SampleScan), with no string, no JSON.parse
+ * and no object per line. It accepts only plain lines (a flat object of numbers and arrays of
+ * numbers, ASCII keys without escapes, no repeated key) and only when they are valid; for
+ * anything else it returns false and the caller decodes the text the ordinary way
+ * (decodeDeviceLine), which also names what is wrong.
  * A test holds it to JSON.parse + classifyDeviceLine on generated lines. Measured in
  * bench/bridge-throughput.ts.
  */
 import { MAX_LINE, MAX_SAMPLES_PER_LINE } from './limits.js';
-import { deviceKeys, type SampleLine } from './device-lines.js';
+import { deviceKeys, isChannelKey, type SampleLine } from './device-lines.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -108,78 +109,151 @@ function number(buf: Uint8Array, end: number): number {
   return Number(String.fromCharCode.apply(null, Array.from(buf.subarray(start, pos))));
 }
 
-/** A number, or an array of 1..MAX_SAMPLES_PER_LINE finite numbers; undefined when not plain. */
-function channelValue(buf: Uint8Array, end: number): number | number[] | undefined {
+/** Most values a line can hold: each takes at least two bytes ("1,"). */
+const MAX_VALUES = MAX_LINE / 2;
+
+/**
+ * A sample line decoded into storage that is reused line after line (no object per line, the
+ * way nanopb decodes into a caller's struct): channel c is names[c], its values are
+ * values[starts[c] .. starts[c + 1]), and scalar[c] says it was a number rather than an array.
+ */
+export class SampleScan {
+  static readonly MAX_VALUES = MAX_VALUES;
+  /** "n" and "t", when the line has them. */
+  seq: number | undefined;
+  time: number | undefined;
+  channels = 0;
+  readonly names: string[] = [];
+  readonly starts = new Int32Array(MAX_VALUES + 1);
+  readonly scalar = new Uint8Array(MAX_VALUES);
+  readonly values = new Float64Array(MAX_VALUES);
+
+  /** The line as an object, as JSON.parse would give it (to keep it beyond the next scan). */
+  toLine(): SampleLine {
+    const line: SampleLine = {};
+    if (this.seq !== undefined) line[deviceKeys.SEQ] = this.seq;
+    if (this.time !== undefined) line[deviceKeys.TIME] = this.time;
+    for (let c = 0; c < this.channels; c++) {
+      const from = this.starts[c] as number;
+      line[this.names[c] as string] = this.scalar[c] ? (this.values[from] as number) : Array.from(this.values.subarray(from, this.starts[c + 1]));
+    }
+    return line;
+  }
+
+  /** Fills the scan from a sample line already decoded as an object. */
+  fromLine(line: SampleLine): this {
+    this.seq = line[deviceKeys.SEQ];
+    this.time = line[deviceKeys.TIME];
+    this.channels = 0;
+    let at = 0;
+    for (const key in line) {
+      const value = line[key];
+      if (!isChannelKey(key) || value === undefined) continue;
+      const c = this.channels++;
+      this.names[c] = key;
+      this.starts[c] = at;
+      this.scalar[c] = typeof value === 'number' ? 1 : 0;
+      if (typeof value === 'number') this.values[at++] = value;
+      else for (const v of value) this.values[at++] = v;
+    }
+    this.starts[this.channels] = at;
+    return this;
+  }
+}
+
+/**
+ * Reads a number, or an array of 1..MAX_SAMPLES_PER_LINE finite numbers, into scan.values from
+ * index `at`; returns the index after them, or -1 when the value is not plain.
+ */
+function channelValue(buf: Uint8Array, end: number, scan: SampleScan, at: number): number {
   if (peek(buf, end) !== LBRACKET) {
     const v = number(buf, end);
-    return Number.isFinite(v) ? v : undefined;
+    if (!Number.isFinite(v)) return -1;
+    scan.values[at] = v;
+    return at + 1;
   }
   pos++;
-  const values: number[] = [];
+  const first = at;
   skipSpace(buf, end);
   for (;;) {
     const v = number(buf, end);
-    if (!Number.isFinite(v) || values.length === MAX_SAMPLES_PER_LINE) return undefined;
-    values.push(v);
+    if (!Number.isFinite(v) || at - first === MAX_SAMPLES_PER_LINE) return -1;
+    scan.values[at++] = v;
     skipSpace(buf, end);
     const b = peek(buf, end);
     pos++;
-    if (b === RBRACKET) return values;
-    if (b !== COMMA) return undefined;
+    if (b === RBRACKET) return at;
+    if (b !== COMMA) return -1;
     skipSpace(buf, end);
   }
 }
 
-const isUint = (v: number | number[], max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isUint = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max;
 
 /**
- * The sample line in buf[start, end) (without its newline), or undefined when it is not a plain,
- * valid sample line: then decode its text with decodeDeviceLine.
+ * Scans the sample line in buf[start, end) (without its newline) into `scan`. False when it is
+ * not a plain, valid sample line (the scan is then meaningless): decode its text with
+ * decodeDeviceLine, which also says what is wrong.
  */
-export function decodeSampleBytes(buf: Uint8Array, start: number, end: number): SampleLine | undefined {
-  if (end - start >= MAX_LINE) return undefined;
+export function scanSampleBytes(buf: Uint8Array, start: number, end: number, scan: SampleScan): boolean {
+  if (end - start >= MAX_LINE) return false;
   pos = start;
   skipSpace(buf, end);
-  if (peek(buf, end) !== LBRACE) return undefined;
+  if (peek(buf, end) !== LBRACE) return false;
   pos++;
-  const line: Record<string, number | number[]> = {};
+  scan.seq = undefined;
+  scan.time = undefined;
   let channels = 0;
+  let at = 0;
   skipSpace(buf, end);
-  if (peek(buf, end) === RBRACE) return undefined; // {} has no channel
+  if (peek(buf, end) === RBRACE) return false; // {} has no channel
   for (;;) {
-    if (peek(buf, end) !== QUOTE) return undefined;
+    if (peek(buf, end) !== QUOTE) return false;
     const keyStart = ++pos;
     while (pos < end) {
       const b = buf[pos] as number;
       if (b === QUOTE) break;
       // Escapes, control characters and non-ASCII keys take the ordinary path.
-      if (b === BACKSLASH || b < SPACE || b > 0x7e) return undefined;
+      if (b === BACKSLASH || b < SPACE || b > 0x7e) return false;
       pos++;
     }
-    if (pos >= end) return undefined;
+    if (pos >= end) return false;
     const key = keyString(buf, keyStart, pos);
     pos++;
     skipSpace(buf, end);
-    if (peek(buf, end) !== COLON) return undefined;
+    if (peek(buf, end) !== COLON) return false;
     pos++;
     skipSpace(buf, end);
-    const value = channelValue(buf, end);
-    if (value === undefined || key in line) return undefined;
+    const scalar = peek(buf, end) !== LBRACKET;
+    const next = channelValue(buf, end, scan, at);
+    if (next < 0) return false;
+    const value = scan.values[at] as number;
     if (key === deviceKeys.SEQ) {
-      if (!isUint(value, 65_535)) return undefined;
+      if (!scalar || scan.seq !== undefined || !isUint(value, 65_535)) return false;
+      scan.seq = value;
     } else if (key === deviceKeys.TIME) {
-      if (!isUint(value, 4_294_967_295)) return undefined;
+      if (!scalar || scan.time !== undefined || !isUint(value, 4_294_967_295)) return false;
+      scan.time = value;
     } else if (key === deviceKeys.HELLO || key === deviceKeys.EVENT || key === '__proto__') {
-      return undefined; // not a sample line (or a key an object literal treats specially)
-    } else channels++;
-    line[key] = value;
+      return false; // not a sample line (or a key an object literal treats specially)
+    } else {
+      // A repeated key: JSON.parse keeps the last; the ordinary path sorts that out.
+      for (let c = 0; c < channels; c++) if (scan.names[c] === key) return false;
+      scan.names[channels] = key;
+      scan.starts[channels] = at;
+      scan.scalar[channels] = scalar ? 1 : 0;
+      channels++;
+      at = next;
+    }
     skipSpace(buf, end);
     const b = peek(buf, end);
     pos++;
     if (b === RBRACE) break;
-    if (b !== COMMA) return undefined;
+    if (b !== COMMA) return false;
     skipSpace(buf, end);
   }
   skipSpace(buf, end);
-  return pos === end && channels > 0 ? (line as SampleLine) : undefined;
+  scan.channels = channels;
+  scan.starts[channels] = at;
+  return pos === end && channels > 0;
 }

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-// The CLI from its sources through tsx, as bench/run.ts runs the benchmarks: no build needed.
-const cli = join(import.meta.dirname, '../../cli/main.ts');
+// The built CLI, as users run it (npm run bench builds first): a CPU figure without tsx's loader.
+const cli = join(import.meta.dirname, '../../dist/cli/main.js');
 
 export interface Pty {
   readonly device: string;
@@ -53,7 +53,8 @@ export interface BridgeChild {
 }
 
 export function startBridge(args: string[]): BridgeChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build (npm run bench does)`);
+  const child = spawn(process.execPath, [...(process.env.BRIDGE_NODE_FLAGS?.split(' ') ?? []), cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const waiting = new Map<string, Array<(r: Record<string, unknown>) => void>>();
   const listeners: Array<(r: Record<string, unknown>) => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -39,8 +39,9 @@ quiet, reconnects with backoff, and resume without loss or doubles after any bre
   --reset-wait MS      after opening the port, wait this long for the board's reset hello
                        (default 2000; lines before a hello are stale and dropped)
   --watchdog SECONDS   reopen the port after this long without a byte (default 15; 0 = off)
-  --read-interval MS   wait this long between serial reads while data flows (default 0):
-                       fewer wake-ups and less CPU on a small board, up to MS more latency
+  --read-interval MS   read the serial port every MS ms (default 52, just over the 50 ms send
+                       window, so each read goes out at once); 0 reads bytes as they arrive,
+                       for less latency within the window and more CPU
   --create-plot TITLE  create a plot with one trace per token and print its share URL
                        (needs --api-key or PLOTWIRE_API_KEY)
   --api-key KEY        your API key, for --create-plot

@@ -51,7 +51,11 @@ describe('DeviceClock', () => {
 function collect(xMode: 'date' | 'seconds' = 'date'): { router: PointRouter; got: Record<string, Array<[number | string, number]>> } {
   const got: Record<string, Array<[number | string, number]>> = {};
   const sinks = new Map<string, PointSink>();
-  for (const ch of ['ecg', 'beat.bpm', 'temp']) sinks.set(ch, (x, y) => (got[ch] ??= []).push([x, y]));
+  for (const ch of ['ecg', 'beat.bpm', 'temp']) {
+    sinks.set(ch, (xs, ys, from, to) => {
+      for (let i = from; i < to; i++) (got[ch] ??= []).push([xs[i] as number, ys[i] as number]);
+    });
+  }
   return { router: new PointRouter(sinks, xMode), got };
 }
 
@@ -101,18 +105,24 @@ describe('decimate (legacy, lossy)', () => {
   });
 });
 
+/** The next `max` unsent points of a buffer, read through its accessors. */
+function unsent(b: PointBuffer, max: number): { seq: number; x: Array<number | string>; y: number[] } {
+  const n = Math.min(max, b.unsent);
+  return { seq: b.startSeq + b.cursor, x: Array.from({ length: n }, (_, i) => b.x(i)), y: Array.from({ length: n }, (_, i) => b.y(i)) };
+}
+
 describe('PointBuffer', () => {
   it('numbers points, acknowledges what the server stored and resends the rest after a break', () => {
     const b = new PointBuffer(1e6);
     for (let i = 0; i < 10; i++) b.push(i, i);
     b.renumber(100);
-    expect(b.peek(4)).toEqual({ seq: 100, x: [0, 1, 2, 3], y: [0, 1, 2, 3] });
+    expect(unsent(b, 4)).toEqual({ seq: 100, x: [0, 1, 2, 3], y: [0, 1, 2, 3] });
     b.advance(4);
-    expect(b.peek(100).seq).toBe(104);
+    expect(unsent(b, 100).seq).toBe(104);
     b.advance(6);
     expect(b.acknowledge(103)).toBe(3);
     expect(b.resync(106)).toEqual({ stored: 3, gap: 0, ahead: 0 });
-    expect(b.peek(100)).toEqual({ seq: 106, x: [6, 7, 8, 9], y: [6, 7, 8, 9] });
+    expect(unsent(b, 100)).toEqual({ seq: 106, x: [6, 7, 8, 9], y: [6, 7, 8, 9] });
   });
 
   it('drops the oldest when over budget: unsent ones keep the numbering without holes', () => {
@@ -121,12 +131,12 @@ describe('PointBuffer', () => {
     for (let i = 0; i < 8; i++) b.push(i, i);
     expect(b.length).toBe(5);
     expect(b.dropped).toBe(3);
-    expect(b.peek(10)).toEqual({ seq: 0, x: [3, 4, 5, 6, 7], y: [3, 4, 5, 6, 7] });
+    expect(unsent(b, 10)).toEqual({ seq: 0, x: [3, 4, 5, 6, 7], y: [3, 4, 5, 6, 7] });
     b.advance(2);
     b.push(8, 8);
     // A written point was dropped: the server may hold it, so the others keep their numbers.
     expect(b.startSeq).toBe(1);
-    expect(b.peek(10).seq).toBe(2);
+    expect(unsent(b, 10).seq).toBe(2);
   });
 
   it('reports a gap when the server lacks points the buffer dropped, and a writer ahead of it', () => {
@@ -135,26 +145,62 @@ describe('PointBuffer', () => {
     b.renumber(10);
     b.advance(5);
     expect(b.resync(8)).toEqual({ stored: 0, gap: 2, ahead: 0 });
-    expect(b.peek(10).seq).toBe(8);
+    expect(unsent(b, 10).seq).toBe(8);
     expect(b.resync(20)).toEqual({ stored: 5, gap: 0, ahead: 7 });
     expect(b.length).toBe(0);
   });
 });
 
+describe('PointBuffer ring', () => {
+  it('keeps order and numbering across wraparound, growth and shrinking, with string x kept apart', () => {
+    const b = new PointBuffer(1e9);
+    let pushed = 0;
+    let taken = 0;
+    // Rounds of uneven pushes and acknowledgements walk the ring's head around its end, grow
+    // it past 1024 slots (an outage) and shrink it again (the backlog sent).
+    const rounds: Array<[push: number, take: number]> = [[700, 500], [700, 500], [5000, 0], [0, 5300], [900, 800], [50, 250]];
+    for (const [push, take] of rounds) {
+      for (let i = 0; i < push; i++, pushed++) b.push(pushed % 7 === 0 ? `label ${pushed}` : pushed, -pushed);
+      const got = unsent(b, take);
+      expect(got.seq).toBe(taken);
+      expect(got.y).toEqual(Array.from({ length: take }, (_, i) => -(taken + i)));
+      expect(got.x).toEqual(Array.from({ length: take }, (_, i) => ((taken + i) % 7 === 0 ? `label ${taken + i}` : taken + i)));
+      b.advance(take);
+      taken += take;
+      b.acknowledge(taken);
+      expect(b.length).toBe(pushed - taken);
+    }
+    expect(b.length).toBe(0);
+    expect(b.bytes).toBe(0);
+  });
+});
+
 describe('takeBatch', () => {
+  it('splits points whose text would make the line longer than MAX_STREAM_LINE', async () => {
+    const { MAX_STREAM_LINE } = await import('../../shared/index.js');
+    const b = new PointBuffer(1e9);
+    const big = 'x'.repeat(MAX_STREAM_LINE / 4);
+    for (let i = 0; i < 10; i++) b.push(i, i, { text: big });
+    const lines: string[] = [];
+    for (let batch = takeBatch(b); batch; batch = takeBatch(b)) lines.push(batch.line.toString());
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(Buffer.byteLength(line)).toBeLessThan(MAX_STREAM_LINE);
+    expect(lines.flatMap((l) => (JSON.parse(l) as { append: { y: number[] } }).append.y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+
   it('makes one batch-append object of the unsent points, valid by the shared schema', async () => {
     const { takeBatch } = await import('../../bridge/batch.js');
     const { decodeStreamLine, pointCount, MAX_BATCH_POINTS } = await import('../../shared/index.js');
     const b = new PointBuffer(1e9);
     for (let i = 0; i < MAX_BATCH_POINTS + 5; i++) b.push(Date.UTC(2026, 0, 1) + i * 2, i);
     b.renumber(7);
-    const asDate = (x: number | string) => formatPlotlyDate(x as number, true);
-    const first = takeBatch(b, undefined, asDate)!;
+    const first = takeBatch(b, undefined, 'utc')!;
     expect(first.points).toBe(MAX_BATCH_POINTS);
-    const decoded = decodeStreamLine(first.line);
+    const decoded = decodeStreamLine(first.line.toString());
     expect(decoded.kind === 'object' && decoded.object.seq).toBe(7);
     expect(decoded.kind === 'object' && pointCount(decoded.object)).toBe(MAX_BATCH_POINTS);
-    expect(JSON.parse(takeBatch(b, undefined, asDate)!.line)).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
+    expect(JSON.parse(takeBatch(b, undefined, 'utc')!.line.toString())).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
     expect(takeBatch(b)).toBeUndefined();
   });
 });
@@ -170,7 +216,7 @@ describe('per-point styles (text, marker, line)', () => {
     buffer.push(2, 20);
     buffer.push(3, 30, { marker: { size: 12, color: 'red' }, line: { width: 2 } });
     const batch = takeBatch(buffer);
-    expect(JSON.parse(batch!.line)).toEqual({
+    expect(JSON.parse(batch!.line.toString())).toEqual({
       append: {
         x: [1, 2, 3],
         y: [10, 20, 30],
@@ -180,12 +226,12 @@ describe('per-point styles (text, marker, line)', () => {
       },
       seq: 5000,
     });
-    expect(decodeStreamLine(batch!.line).kind).toBe('object');
+    expect(decodeStreamLine(batch!.line.toString()).kind).toBe('object');
   });
 
   it('a batch of plain points stays plain', () => {
     const buffer = new PointBuffer(1 << 20);
     buffer.push(1, 2);
-    expect(JSON.parse(takeBatch(buffer)!.line)).toEqual({ append: { x: [1], y: [2] }, seq: 0 });
+    expect(JSON.parse(takeBatch(buffer)!.line.toString())).toEqual({ append: { x: [1], y: [2] }, seq: 0 });
   });
 });

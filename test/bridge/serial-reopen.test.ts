@@ -41,13 +41,14 @@ function until<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): P
 const identity = { vendorId: '2341', productId: '0043', serialNumber: '85736323838351F0E1C1' };
 
 describe('serial source', () => {
-  it('reopens the board by its USB identity under a new path, not its old one', async () => {
-    const first = await pty('first');
+  // Both ways of reading: on a timer (the bridge's default) and as bytes arrive.
+  it.each([52, 0])('reopens the board by its USB identity under a new path, not its old one (read interval %i ms)', async (readIntervalMs) => {
+    const first = await pty(`first-${readIntervalMs}`);
     let listed: PortInfo[] = [
       { path: '/dev/ttyS0' },
       { path: first.device, ...identity },
     ];
-    const source = new SerialSource({ port: first.device, list: async () => listed, rescanMs: 50, watchdogMs: 0 });
+    const source = new SerialSource({ port: first.device, list: async () => listed, rescanMs: 50, watchdogMs: 0, readIntervalMs });
     cleanup.push(() => source.close());
     const lines: string[] = [];
     const logs: LogRecord[] = [];
@@ -62,8 +63,8 @@ describe('serial source', () => {
     // Unplug: the pty vanishes. A different board appears first, then ours under a new path.
     await first.close();
     await until('loss noticed', () => logs.some((r) => r.event === 'serial-lost'));
-    const other = await pty('other');
-    const second = await pty('second');
+    const other = await pty(`other-${readIntervalMs}`);
+    const second = await pty(`second-${readIntervalMs}`);
     listed = [
       { path: other.device, vendorId: '2341', productId: '0043', serialNumber: 'SOMEONE-ELSE' },
       { path: second.device, ...identity },
@@ -76,6 +77,21 @@ describe('serial source', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(lines).toEqual(['{"v":1}', '{"v":2}']);
   });
+
+  it.each([52, 0])('reads a burst far larger than the tty buffer whole and in order (read interval %i ms)', async (readIntervalMs) => {
+    const p = await pty(`burst-${readIntervalMs}`);
+    const source = new SerialSource({ port: p.device, list: async () => [], watchdogMs: 0, readIntervalMs });
+    cleanup.push(() => source.close());
+    const seen: number[] = [];
+    source.on('line', (buf, start, end) => seen.push((JSON.parse(buf.toString('utf8', start, end)) as { n: number }).n));
+    source.start();
+    await until('open', () => source.state === 'open');
+    // 1 MB in one go: hundreds of the kernel's 4 KiB reads.
+    const lines = 20_000;
+    await p.write(Array.from({ length: lines }, (_, n) => `{"n":${n},"v":[${n},${n},${n},${n}]}\n`).join(''));
+    await until('every line', () => seen.length === lines, 30_000);
+    expect(seen.every((n, i) => n === i)).toBe(true);
+  }, 40_000);
 
   it('finds a board given as usb:VID:PID:SERIAL and as auto', async () => {
     const p = await pty('byid');
@@ -121,7 +137,7 @@ describe('board reset wait', () => {
     const got: number[] = [];
     const board = new Board(
       { serial: { port: p.device, list: async () => [], watchdogMs: 0 }, resetWaitMs: 400, xMode: 'seconds' },
-      new Map([['v', (_x: number | string, y: number) => void got.push(y)]]),
+      new Map([['v', (_xs: Float64Array, ys: Float64Array, from: number, to: number) => void got.push(...ys.subarray(from, to))]]),
     );
     cleanup.push(() => board.close());
     board.start();

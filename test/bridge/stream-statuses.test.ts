@@ -1,16 +1,19 @@
 /**
  * StreamClient against the real server (its CLI, a separate process): what it does on each
  * status and failure. 404, 403 (revoked) and 406 stop the token and say why; 408 after the idle
- * timeout and 503 reconnect and resume; connection refused buffers and delivers once the server
- * is up; the heartbeat keeps a quiet stream open; close() flushes.
+ * timeout, 503 and 423 reconnect (with backoff) and resume; a connection reset mid-body (what
+ * the server logs as 520) resumes without loss or doubles; connection refused buffers and
+ * delivers once the server is up; the heartbeat keeps a quiet stream open; close() flushes.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../bridge/log.js';
 import { StreamClient, type StreamClientOptions } from '../../bridge/stream-client.js';
+import { testServer } from '../server/helpers.js';
 import { addUser, createToken, createTokenWithId, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-status-'));
@@ -173,5 +176,74 @@ describe('StreamClient and the real server', () => {
     expect(await streamNext(s.url, token)).toBe(30_000);
     // At most one object per 50 ms window: 30,000 points fit in 3 batches of MAX_BATCH_POINTS.
     expect(final.objects).toBe(3);
+  });
+
+  it('423: past the connection limit it backs off and keeps its points; it never stops', async () => {
+    // Streams end quickly (idle 300 ms, no heartbeat in time), so the client reconnects until the
+    // server's limit of 2 connections a minute answers 423.
+    const t = await testServer({ connectsPerMinute: 2, idleTimeoutMs: 300 });
+    try {
+      const token = t.newToken();
+      const { c, logs } = client({ server: t.server.url, token, heartbeatMs: 5_000, minBackoffMs: 20, maxBackoffMs: 200 });
+      c.start();
+      c.push(1, 1);
+      await until('two 423s', () => logs.filter((r) => r.status === 423).length >= 2);
+      const locked = logs.find((r) => r.status === 423);
+      expect(locked?.message).toMatch(/423 Locked: more than 2 connections a minute for this token; reconnecting/);
+      const delays = logs.filter((r) => r.event === 'backoff').map((r) => r.attempt as number);
+      expect(delays.at(-1)).toBeGreaterThan(delays[0] as number);
+      c.push(2, 2);
+      expect(c.state).not.toBe('stopped');
+      expect(c.stats).toMatchObject({ dropped: 0, stored: 1, buffered: 1 });
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close(500)));
+      await t.close();
+    }
+  });
+
+  it('a connection reset mid-body (the server ends such a stream with 520): reconnects and resumes without loss or doubles', async () => {
+    const { s, data } = await server('s520');
+    const token = createToken(data, 'alice');
+    const upstream = new URL(s.url);
+    // A proxy that cuts the first connection carrying a stream after 3000 of its bytes.
+    let cut = false;
+    const sockets: Socket[] = [];
+    const proxy = createServer((down) => {
+      const up = connect(Number(upstream.port), upstream.hostname);
+      sockets.push(down, up);
+      let sent = 0;
+      down.on('data', (chunk: Buffer) => {
+        const isStream = chunk.toString('latin1', 0, 6) === 'POST /' || sent > 0;
+        if (isStream && !cut && (sent += chunk.length) > 3000) {
+          cut = true;
+          down.resetAndDestroy();
+          up.resetAndDestroy();
+          return;
+        }
+        up.write(chunk);
+      });
+      up.pipe(down);
+      down.on('error', () => up.destroy());
+      up.on('error', () => down.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const { c, logs } = client({ server: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, token, windowMs: 20 });
+      c.start();
+      for (let i = 0; i < 2000; i++) {
+        c.push(i, i);
+        if (i % 100 === 99) await sleep(25);
+      }
+      await until('all 2000 stored', async () => (await streamNext(s.url, token)) === 2000);
+      await until('acknowledged', () => c.stats.buffered === 0);
+      expect(cut).toBe(true);
+      expect(logs.some((r) => r.event === 'disconnected' && /connection lost|other side closed|ECONNRESET/.test(r.message))).toBe(true);
+      expect(c.stats).toMatchObject({ stored: 2000, dropped: 0, state: 'streaming' });
+      expect(c.stats.reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close(500)));
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
