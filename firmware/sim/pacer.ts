@@ -7,6 +7,7 @@
 import { UNO_CLOCK_HZ, type Uno } from './uno.js';
 
 const SLICE_MS = 10;
+const SLICE_CYCLES = (SLICE_MS * UNO_CLOCK_HZ) / 1000;
 const MAX_SLICE_CYCLES = (50 * UNO_CLOCK_HZ) / 1000;
 
 export interface PacerOptions {
@@ -84,7 +85,9 @@ export class Pacer {
 
   private schedule(): void {
     if (this.stopped) return;
-    // Behind the wall clock (or unpaced): straight on; otherwise wait for the next slice.
-    this.timer = this.dueCycles() > this.uno.cpu.cycles ? setImmediate(this.step) : setTimeout(this.step, SLICE_MS);
+    // More than a slice behind the wall clock (or unpaced): straight on. Otherwise wait for the
+    // next slice: the clock always moves on while a slice runs, and running each sliver of it at
+    // once kept a core busy to emulate a board that is idle most of the time.
+    this.timer = this.dueCycles() - this.uno.cpu.cycles > SLICE_CYCLES ? setImmediate(this.step) : setTimeout(this.step, SLICE_MS);
   }
 }

@@ -3,6 +3,8 @@
  * to the wall clock and passes its serial output on, to a pseudo-terminal it owns (so the bytes
  * never wait for the caller's thread) or to the caller's thread as messages.
  */
+import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData, type TransferListItem } from 'node:worker_threads';
 import { SharedBoardCounters } from './board-stats.js';
 import { Pacer } from './pacer.js';
@@ -42,10 +44,29 @@ export type FromWorker =
 
 const port = parentPort!;
 const config = workerData as WorkerConfig;
+/** A nice value: below the host's processes, well above idle. */
+const BOARD_NICE = 10;
 const send = (message: FromWorker, transfer?: TransferListItem[]): void => port.postMessage(message, transfer);
 const cyclesAt = (ms: number): number => Math.ceil((ms * UNO_CLOCK_HZ) / 1000);
 
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread is its own task, found in
+ * /proc/thread-self). The simulated board stands in for a chip of its own: when the host is short
+ * of CPU, the host's side of the path (bridge, server, browser) goes first and the board catches
+ * up after, as the pacer allows, rather than the other way round.
+ */
+function yieldToHost(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(readFileSync('/proc/thread-self/stat', 'latin1').split(' ', 1)[0]);
+    setPriority(tid, BOARD_NICE);
+  } catch {
+    // Not allowed, or no /proc: the board runs at the host's priority.
+  }
+}
+
 async function run(): Promise<void> {
+  yieldToHost();
   let pty: Pty | undefined;
   if (config.output === 'pty') {
     try {

@@ -1,11 +1,13 @@
 /**
  * The live viewer: one EventSource per page, updates coalesced to the display rate with
- * extendTraces (trimmed to each trace's maxpoints), so a fast stream never freezes the page.
+ * extendTraces (trimmed to each trace's maxpoints), so a fast stream never freezes the page. An
+ * update after a quiet frame is drawn at once (waiting for the frame is latency); while updates
+ * come faster, they wait for the next frame and are drawn together, every trace in one redraw.
  * The browser reconnects by itself and sends Last-Event-ID; the server sends what was missed.
  */
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
-  extendTraces(el: HTMLElement, update: Record<string, unknown[][]>, indices: number[], maxPoints?: number | number[]): Promise<unknown>;
+  extendTraces(el: HTMLElement, update: Record<string, unknown[][]>, indices: number[], maxPoints?: number | Record<string, number[]>): Promise<unknown>;
   restyle(el: HTMLElement, update: Record<string, unknown[]>, indices: number[]): Promise<unknown>;
 }
 declare const Plotly: PlotlyApi;
@@ -26,6 +28,8 @@ interface Pending {
 }
 
 const MAXPOINTS_DEFAULT = 500;
+/** A display frame (60 Hz). */
+const FRAME_MS = 1000 / 60;
 const RATE_WINDOW_MS = 5000;
 /** Waits between new EventSources when the browser gave up on one (an HTTP error, not a dropped line). */
 const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
@@ -47,6 +51,7 @@ let ready = Promise.resolve<unknown>(undefined);
 let pending = new Map<number, Pending>();
 let frameRequested = false;
 let drawing = false;
+let lastDrawAt = -Infinity;
 let received = 0;
 let updates = 0;
 let draws = 0;
@@ -105,9 +110,24 @@ function setTitle(): void {
 
 /** The layout plotly.js draws: on the page the header carries the title, so the plot does not repeat it. */
 function drawnLayout(): Record<string, unknown> {
-  if (embedded) return { ...layout, autosize: true };
-  const margin = { t: 24, r: 24, ...(layout.margin as object | undefined) };
-  return { ...layout, title: { text: '' }, margin, autosize: true };
+  const drawn: Record<string, unknown> = { ...layout, ...fastAxes(), autosize: true };
+  if (embedded) return drawn;
+  return { ...drawn, title: { text: '' }, margin: { t: 24, r: 24, ...(layout.margin as object | undefined) } };
+}
+
+/**
+ * Every axis with ticklabeloverflow "allow" unless the layout says otherwise: plotly.js's default
+ * measures every tick label against every other on each redraw, a fifth of a live redraw's time;
+ * "allow" lets a label at the very edge be clipped by the plot's border instead of hidden.
+ */
+function fastAxes(): Record<string, unknown> {
+  const axes: Record<string, unknown> = {};
+  const names = new Set(['xaxis', 'yaxis', ...Object.keys(layout).filter((k) => /^[xy]axis\d+$/.test(k))]);
+  for (const name of names) {
+    const axis = (layout[name] ?? {}) as Record<string, unknown>;
+    axes[name] = { ticklabeloverflow: 'allow', ...axis };
+  }
+  return axes;
 }
 
 /** Runs drawing steps one after another, so an init is drawn before the appends that follow it. */
@@ -141,7 +161,9 @@ function requestDraw(): void {
   // One draw at a time: while plotly.js is busy, appends keep piling into `pending` (bounded by maxpoints).
   if (frameRequested || drawing || pending.size === 0) return;
   frameRequested = true;
-  requestAnimationFrame(drawPending);
+  // A timeout, not a call: appends of the same burst of messages join this draw.
+  if (performance.now() - lastDrawAt >= FRAME_MS) setTimeout(drawPending, 0);
+  else requestAnimationFrame(drawPending);
 }
 
 function drawPending(): void {
@@ -149,17 +171,38 @@ function drawPending(): void {
   const batch = pending;
   pending = new Map();
   drawing = true;
+  lastDrawAt = performance.now();
   draws++;
-  void then(async () => {
-    for (const [i, { cols, length }] of batch) await extend(i, cols, length);
-  }).then(() => {
+  void then(() => extend(batch)).then(() => {
     drawing = false;
     requestDraw();
   });
 }
 
-/** Appends to trace i, first giving it any data path it lacks (nulls for its older points). */
-async function extend(i: number, cols: Columns, length: number): Promise<void> {
+/**
+ * Appends to the traces: one extendTraces (one redraw) for all traces with the same data paths,
+ * after giving each trace any path it lacks (nulls for its older points).
+ */
+async function extend(batch: Map<number, Pending>): Promise<void> {
+  const groups = new Map<string, { indices: number[]; update: Record<string, unknown[][]>; max: number[] }>();
+  for (const [i, { cols, length }] of batch) {
+    await addPaths(i, cols);
+    const keys = [...(paths[i] ?? [])].sort();
+    const id = keys.join('\n');
+    let group = groups.get(id);
+    if (!group) groups.set(id, (group = { indices: [], update: Object.fromEntries(keys.map((k) => [k, []])), max: [] }));
+    group.indices.push(i);
+    group.max.push(maxpoints[i] ?? MAXPOINTS_DEFAULT);
+    for (const key of keys) group.update[key]?.push(cols[key] ?? nulls(length));
+  }
+  for (const { update, indices, max } of groups.values()) {
+    // Per-trace limits go as an object shaped like the update (a plain array would be ignored).
+    await Plotly.extendTraces(plotEl, update, indices, Object.fromEntries(Object.keys(update).map((k) => [k, max])));
+  }
+}
+
+/** Gives trace i the data paths of an append it lacks, as nulls for the points it has. */
+async function addPaths(i: number, cols: Columns): Promise<void> {
   const known = (paths[i] ??= new Set());
   const trace = plotEl.data?.[i];
   const current = Math.max(0, ...[...known].map((p) => (valueAt(trace, p) as unknown[] | undefined)?.length ?? 0));
@@ -169,9 +212,6 @@ async function extend(i: number, cols: Columns, length: number): Promise<void> {
     known.add(key);
   }
   if (Object.keys(fresh).length) await Plotly.restyle(plotEl, fresh, [i]);
-  const update: Record<string, unknown[][]> = {};
-  for (const key of known) update[key] = [cols[key] ?? nulls(length)];
-  await Plotly.extendTraces(plotEl, update, [i], maxpoints[i] ?? MAXPOINTS_DEFAULT);
 }
 
 function onInit(fig: Figure): void {

@@ -88,6 +88,22 @@ describe('live points', () => {
     await closeAll(late);
   });
 
+  it('traces updated together keep each its own maxpoints', async () => {
+    const tokens = [s.newToken(), s.newToken()];
+    const res = await api(s, 'POST', '/api/v1/plots', { title: 'two limits', traces: [{ token: tokens[0], maxpoints: 50, mode: 'lines' }, { token: tokens[1], maxpoints: 20, mode: 'lines' }] });
+    expect(res.status).toBe(201);
+    const page = await openPlot(res.json.url as string);
+    const writers = tokens.map((token) => new TestWriter(s.server.url, token as string));
+    await Promise.all(writers.map((w) => w.open()));
+    // Both streams at once, many times: their appends reach the page together and are drawn in one redraw.
+    for (let round = 0; round < 20; round++) {
+      for (const w of writers) w.push(10);
+      await sleep(15);
+    }
+    await expect.poll(async () => (await plotted(page)).map((t) => t?.x), POLL).toEqual([writers[0]!.xs.slice(-50), writers[1]!.xs.slice(-20)]);
+    await closeAll(page);
+  });
+
   it('a fast stream (2,000 objects/s) leaves the page responsive, drawn at display rate and trimmed to maxpoints', async () => {
     const token = s.newToken();
     const plot = await createPlot(s, [token], { title: 'fast' }, 1000);
