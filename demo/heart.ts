@@ -45,7 +45,7 @@ function demoPlot(ecgToken: number, bpmToken: number, rateHz: number): { layout:
     layout: {
       title: { text: 'Heart rate: MIT-BIH record 100 on a simulated Arduino Uno' },
       showlegend: false,
-      margin: { l: 60, r: 20, t: 50, b: 40 },
+      margin: { l: 60, r: 40, t: 50, b: 40 },
       xaxis: { title: { text: 'time' } },
       yaxis: { title: { text: 'ECG (ADC counts)' }, domain: [0.4, 1] },
       yaxis2: { title: { text: 'beats per minute' }, domain: [0, 0.3], anchor: 'x' },

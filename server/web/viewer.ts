@@ -112,7 +112,8 @@ function setTitle(): void {
 function drawnLayout(): Record<string, unknown> {
   const drawn: Record<string, unknown> = { ...layout, ...fastAxes(), autosize: true };
   if (embedded) return drawn;
-  return { ...drawn, title: { text: '' }, margin: { t: 24, r: 24, ...(layout.margin as object | undefined) } };
+  // Room on the right for half of the last tick label (labels are not hidden at the edge).
+  return { ...drawn, title: { text: '' }, margin: { t: 24, r: 40, ...(layout.margin as object | undefined) } };
 }
 
 /**
