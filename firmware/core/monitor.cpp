@@ -65,19 +65,21 @@ void Monitor::begin(const MonitorConfig& config, uint16_t firstSeq, uint32_t sta
   while (spl > 1 && (spl * channels_ > pendingCap_ || worstSampleLine(channels_, spl) > w_.capacity())) --spl;
   cfg_.samplesPerLine = spl;
   sendHello();
-  if (spl != asked) {
-    startLine();
-    event(PW_FLASH(PW_EV_LOG), nowMs_);
-    w_.key(PW_FLASH(PW_KEY_LEVEL));
-    w_.str(PW_FLASH(PW_LVL_WARN));
-    w_.key(PW_FLASH(PW_KEY_MESSAGE));
-    w_.rawChar('"');
-    w_.rawFlash(PW_FLASH("samples per line lowered to "));
-    w_.u32(spl);
-    w_.rawFlash(PW_FLASH(" to fit the buffers"));
-    w_.rawChar('"');
-    send();
-  }
+  if (spl != asked) warn(PW_FLASH("samples per line lowered to "), spl, PW_FLASH(" to fit the buffers"));
+}
+
+void Monitor::warn(const char* before, uint32_t count, const char* after) {
+  startLine();
+  event(PW_FLASH(PW_EV_LOG), nowMs_);
+  w_.key(PW_FLASH(PW_KEY_LEVEL));
+  w_.str(PW_FLASH(PW_LVL_WARN));
+  w_.key(PW_FLASH(PW_KEY_MESSAGE));
+  w_.rawChar('"');
+  w_.rawFlash(before);
+  w_.u32(count);
+  w_.rawFlash(after);
+  w_.rawChar('"');
+  send();
 }
 
 void Monitor::channelName(uint8_t index) {
@@ -251,17 +253,7 @@ void Monitor::onOverrun(uint16_t frames) {
   if (filled_ != 0) sendSamples();
   filled_ = 0;
   advanceClock(frames);
-  startLine();
-  event(PW_FLASH(PW_EV_LOG), nowMs_);
-  w_.key(PW_FLASH(PW_KEY_LEVEL));
-  w_.str(PW_FLASH(PW_LVL_WARN));
-  w_.key(PW_FLASH(PW_KEY_MESSAGE));
-  w_.rawChar('"');
-  w_.rawFlash(PW_FLASH("sampler overrun: "));
-  w_.u32(frames);
-  w_.rawFlash(PW_FLASH(" samples lost"));
-  w_.rawChar('"');
-  send();
+  warn(PW_FLASH("sampler overrun: "), frames, PW_FLASH(" samples lost"));
 }
 
 }  // namespace pw

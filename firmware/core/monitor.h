@@ -60,6 +60,8 @@ class Monitor {
   bool send();
   void reportDrops();
   void sendHello();
+  // A warning log line: before, the count, after (flash strings).
+  void warn(const char* before, uint32_t count, const char* after);
   void sendSamples();
   void sendBeat(const BeatDetector::Beat& beat);
   void sendQuality();
