@@ -9,6 +9,7 @@
  * says: reconnect with exponential backoff and jitter, or stop the token and say why; when another
  * connection takes the token over (449) it stops rather than fight for it.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { request, errors, type Dispatcher } from 'undici';
@@ -17,10 +18,12 @@ import {
   IDLE_TIMEOUT_MS,
   STREAM_STATE_PATH,
   STREAM_TOKEN_HEADER,
+  STREAM_WRITER_HEADER,
   WRITE_INTERVAL_MS,
   formatPlotlyDate,
   statusOf,
   validateStreamState,
+  type StreamState,
 } from '../shared/index.js';
 import type { DateZone } from '../shared/dates.js';
 import { takeBatch } from './batch.js';
@@ -122,6 +125,8 @@ const DEFAULT_BUFFER_BYTES = 32 * 1024 * 1024;
 /** A connection up this long resets the backoff. */
 const STABLE_MS = 5_000;
 const STATE_TIMEOUT_MS = 5_000;
+/** How often a new client asks whether its stream holds the token yet. */
+const OWNED_POLL_MS = 20;
 /** Legacy mode keeps this many decimated objects while the server is away. */
 const LEGACY_BACKLOG = 2;
 
@@ -140,6 +145,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private readonly dispatcher: Dispatcher | undefined;
   private readonly dates: DateZone | undefined;
   private readonly buffer: PointBuffer;
+  /** This client's name for itself on the server (STREAM_WRITER_HEADER). */
+  private readonly writerId = randomUUID();
 
   private state_: StreamClientState = 'idle';
   private stopReason: string | undefined;
@@ -287,7 +294,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       // The POST's end was answered; ask once more so stats.buffered is what truly is unstored.
       // The stream has ended, so everything below the answer is stored, written on it or not.
       await this.queryState(Math.max(500, deadline - Date.now())).then(
-        (next) => void (this.counts.stored += this.buffer.resync(next).stored),
+        ({ next }) => void (this.counts.stored += this.buffer.resync(next).stored),
         () => undefined,
       );
     }
@@ -319,12 +326,13 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
 
   /** One state query and one POST, until the POST ends. */
   private async connectOnce(): Promise<Outcome> {
-    if (!this.mode) {
+    if (!this.mode && this.synced) {
+      // Resuming: the server's count is in this client's own numbering; resend from there.
       let next: number;
       try {
-        next = await this.queryState(STATE_TIMEOUT_MS);
+        next = (await this.queryState(STATE_TIMEOUT_MS)).next;
       } catch (err) {
-        return err instanceof StreamStatusError ? { status: err.status, body: err.serverMessage, from: 'state query' } : { error: err as Error };
+        return stateOutcome(err);
       }
       this.resync(next);
     }
@@ -332,11 +340,10 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     const abort = new AbortController();
     const body = new PassThrough();
     this.abort = abort;
-    this.body = body;
     this.counts.connects++;
     const response = request(new URL('/', this.base), {
       method: 'POST',
-      headers: { [STREAM_TOKEN_HEADER]: this.token },
+      headers: { [STREAM_TOKEN_HEADER]: this.token, [STREAM_WRITER_HEADER]: this.writerId },
       body,
       signal: abort.signal,
       dispatcher: this.dispatcher,
@@ -344,9 +351,31 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    let answered = false;
+    void response.then(
+      () => (answered = true),
+      () => (answered = true),
+    );
     // A heartbeat at once: undici sends the request only with the first body bytes, and the server
     // should know this stream (and end an older one on the token) now, not at the first point.
     body.write('\n');
+    try {
+      if (!this.mode && !this.synced) {
+        // A new client continues the token's numbering from the server's count, taken once its
+        // own stream holds the token: until then an older writer's last points may still land,
+        // and numbering from an earlier count would have the server take ours for theirs.
+        const next = await this.countWhenOwned(() => answered);
+        this.synced = true;
+        this.buffer.renumber(next);
+      }
+      if (this.closing) throw new Error('closed');
+    } catch (err) {
+      abort.abort();
+      body.destroy();
+      return stateOutcome(err);
+    }
+    // Only now may points be written on it: they are numbered.
+    this.body = body;
     this.setState('streaming');
     this.log('info', 'connected', `streaming to ${this.base.origin}${this.mode ? ` (legacy, ${this.mode})` : ` from seq ${this.buffer.startSeq}`}`, {
       seq: this.mode ? undefined : this.buffer.startSeq,
@@ -415,12 +444,6 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   }
 
   private resync(next: number): void {
-    if (!this.synced) {
-      // A new client continues the token's numbering: everything it holds is new.
-      this.synced = true;
-      this.buffer.renumber(next);
-      return;
-    }
     const { stored, gap, ahead } = this.buffer.resync(next);
     this.counts.stored += stored;
     if (gap > 0) {
@@ -516,7 +539,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       if (!this.body) return;
       if (this.buffer.cursor > 0) {
         try {
-          this.acknowledge(await this.queryState(STATE_TIMEOUT_MS));
+          this.acknowledge((await this.queryState(STATE_TIMEOUT_MS)).next);
           if (this.buffer.cursor > 0 && this.buffer.length > 0) this.attempt = 0;
         } catch (err) {
           if (!this.body) return;
@@ -537,11 +560,25 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
 
   // --- helpers -----------------------------------------------------------------------------
 
-  /** How far the server has stored this token: every seq below the answer. */
-  private async queryState(timeoutMs: number): Promise<number> {
+  /**
+   * The server's count once this client's stream holds the token (at once from a server that
+   * does not say who holds it, or when the stream was already answered: its status then tells).
+   */
+  private async countWhenOwned(answered: () => boolean): Promise<number> {
+    const deadline = Date.now() + STATE_TIMEOUT_MS;
+    for (;;) {
+      const state = await this.queryState(STATE_TIMEOUT_MS);
+      if (state.writer === undefined || state.writer === this.writerId || answered()) return state.next;
+      if (Date.now() > deadline) throw new Error(`the server did not give this stream token ${this.token} within ${STATE_TIMEOUT_MS} ms`);
+      await delay(OWNED_POLL_MS);
+    }
+  }
+
+  /** How far the server has stored this token (every seq below `next`), and whose stream holds it. */
+  private async queryState(timeoutMs: number): Promise<StreamState> {
     const res = await request(new URL(STREAM_STATE_PATH, this.base), {
       method: 'GET',
-      headers: { [STREAM_TOKEN_HEADER]: this.token },
+      headers: { [STREAM_TOKEN_HEADER]: this.token, [STREAM_WRITER_HEADER]: this.writerId },
       dispatcher: this.dispatcher,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -555,7 +592,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     } catch {
       throw new Error(`the stream-state answer is not JSON: ${text.slice(0, 80)}`);
     }
-    return validateStreamState(value).next;
+    return validateStreamState(value);
   }
 
   /** Writes what is unsent (one object per window) until done, the stream breaks or the deadline. */
@@ -595,6 +632,11 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private log(level: LogRecord['level'], event: string, message: string, fields: Record<string, unknown> = {}): void {
     this.emit('log', { level, event, message, token: this.token, ...fields });
   }
+}
+
+/** A failed state query as an outcome: its status, or the error. */
+function stateOutcome(err: unknown): Outcome {
+  return err instanceof StreamStatusError ? { status: err.status, body: err.serverMessage, from: 'state query' } : { error: err as Error };
 }
 
 /** Exponential backoff with full jitter, never below half the first delay. */

@@ -11,6 +11,13 @@ import { compile } from './validate.js';
 
 /** HTTP header that carries the stream token (Plotly's name). */
 export const STREAM_TOKEN_HEADER = 'plotly-streamtoken';
+/**
+ * plotwire's extension: a writer names itself (any id it chose, e.g. a random UUID) on its
+ * stream and its state queries, and the state answer says which writer's stream holds the token,
+ * so a new writer can start numbering from the server's count once its own stream holds the
+ * token, when no older writer's points can land any more.
+ */
+export const STREAM_WRITER_HEADER = 'plotwire-writer';
 /** GET with the token header answers a StreamState: how far the server has stored this token. */
 export const STREAM_STATE_PATH = '/api/v1/streams/state';
 
@@ -92,6 +99,11 @@ export const StreamState = Type.Object(
       maximum: Number.MAX_SAFE_INTEGER,
       description: 'the seq of the next point the server expects (all before it are stored): an integer >= 0',
     }),
+    writer: Type.Optional(
+      Type.Union([Type.String({ maxLength: 128 }), Type.Null()], {
+        description: `the ${STREAM_WRITER_HEADER} of the stream that holds the token now: a string, or null when no stream holds it or the one that does gave none`,
+      }),
+    ),
   },
   { additionalProperties: true },
 );

@@ -69,7 +69,7 @@ export function apiRoutes(core: Core, router: Router): void {
     if (token.revokedAt !== null) throw new HttpError(403, 'this stream token was revoked');
     core.store.flush();
     const live = core.store.token(token.id);
-    sendJson(res, 200, { next: live.committedNext });
+    sendJson(res, 200, { next: live.committedNext, writer: core.ingest.writerOf(token.id) });
   });
 
   router.add('POST', /^\/api\/v1\/plots$/, async ({ req, res }) => {

@@ -3,7 +3,7 @@
  * already owns (a kept-alive socket). Strict framing; fresh connections get the forgiving parser.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STREAM_TOKEN_HEADER } from '../../shared/index.js';
+import { STREAM_TOKEN_HEADER, STREAM_WRITER_HEADER } from '../../shared/index.js';
 import type { Ingest } from './ingest.js';
 import { StreamSession, streamEnd, type StreamEnd } from './stream-session.js';
 
@@ -12,8 +12,11 @@ export function serveHttpStream(req: IncomingMessage, res: ServerResponse, inges
     if (res.headersSent) return;
     res.writeHead(end.status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(end.body));
   };
-  const header = req.headers[STREAM_TOKEN_HEADER];
-  const opened = ingest.open(typeof header === 'string' ? header : undefined, finish);
+  const header = (name: string): string | undefined => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const opened = ingest.open(header(STREAM_TOKEN_HEADER), finish, header(STREAM_WRITER_HEADER));
   if (!(opened instanceof StreamSession)) return finish(opened);
   const session = opened;
   req.on('data', (buf: Buffer) => session.data(buf));

@@ -31,7 +31,7 @@ export class Ingest {
   ) {}
 
   /** Admits a stream for the token in the header, or answers why not (406, 404, 403, 423). */
-  open(tokenHeader: string | undefined, finish: (end: StreamEnd) => void): StreamSession | StreamEnd {
+  open(tokenHeader: string | undefined, finish: (end: StreamEnd) => void, writer?: string): StreamSession | StreamEnd {
     if (!tokenHeader) return streamEnd(406, { error: "missing header 'plotly-streamtoken'" });
     const token = this.accounts.tokenBySecret(tokenHeader.trim());
     if (!token) return streamEnd(404, { error: 'this stream token is not registered' });
@@ -55,6 +55,7 @@ export class Ingest {
       this.options.idleTimeoutMs,
       finish,
     );
+    session.writer = writer?.trim().slice(0, 128) || null;
     const older = this.active.get(token.id);
     this.active.set(token.id, session);
     older?.end(streamEnd(449, { error: 'another connection took over this stream token', ...older.summary() }));
@@ -69,6 +70,11 @@ export class Ingest {
   /** Ends every stream with 503 (the server is stopping); writers reconnect and resume. */
   closeAll(): void {
     for (const s of [...this.active.values()]) s.end(streamEnd(503, { error: 'the server is stopping', ...s.summary() }));
+  }
+
+  /** The writer whose stream holds the token now (null: none, or it gave no name). */
+  writerOf(tokenId: number): string | null {
+    return this.active.get(tokenId)?.writer ?? null;
   }
 
   get streams(): number {

@@ -4,7 +4,7 @@
  * connection; the answer ends the connection.
  */
 import type { Duplex } from 'node:stream';
-import { STREAM_TOKEN_HEADER, statusOf } from '../../shared/index.js';
+import { STREAM_TOKEN_HEADER, STREAM_WRITER_HEADER, statusOf } from '../../shared/index.js';
 import { ChunkedDecoder, FramingError } from './chunked-decoder.js';
 import type { Ingest } from './ingest.js';
 import { HeadError, MAX_HEAD, header, headEnd, parseHead, type RequestHead } from './request-head.js';
@@ -43,7 +43,7 @@ export function serveRawStream(socket: Duplex, first: Buffer, ingest: Ingest, op
     const path = head.target.split('?')[0];
     if (!options.anyPath && path !== '/') return finish(streamEnd(404, { error: `streams go to POST /, not ${path}` }));
     if (head.method !== 'POST') return finish(streamEnd(405, { error: `${head.method} cannot stream: use POST` }));
-    const opened = ingest.open(header(head, STREAM_TOKEN_HEADER), finish);
+    const opened = ingest.open(header(head, STREAM_TOKEN_HEADER), finish, header(head, STREAM_WRITER_HEADER));
     if (!(opened instanceof StreamSession)) return finish(opened);
     session = opened;
     const s = opened;

@@ -32,6 +32,8 @@ export class StreamSession {
   private points = 0;
   private idle: NodeJS.Timeout;
   private finished = false;
+  /** The writer's name for itself (STREAM_WRITER_HEADER), when it gave one. */
+  writer: string | null = null;
 
   constructor(
     readonly tokenId: number,

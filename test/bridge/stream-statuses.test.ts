@@ -13,7 +13,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../bridge/log.js';
 import { StreamClient, type StreamClientOptions } from '../../bridge/stream-client.js';
-import { testServer } from '../server/helpers.js';
+import { api, createPlot, testServer } from '../server/helpers.js';
 import { addUser, createToken, createTokenWithId, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-status-'));
@@ -244,6 +244,59 @@ describe('StreamClient and the real server', () => {
       await Promise.all(clients.splice(0).map((c) => c.close(500)));
       for (const socket of sockets) socket.destroy();
       await new Promise((r) => proxy.close(r));
+    }
+  });
+
+  it('a new writer taking a token over numbers its points after the old writer\'s last ones: none taken for theirs', async () => {
+    const t = await testServer();
+    // Stream requests reach the server 300 ms late; state queries at once. In those 300 ms the
+    // old writer still lands points after the new one first asked the server's count.
+    const upstream = new URL(t.server.url);
+    const sockets: Socket[] = [];
+    const proxy = createServer((down) => {
+      sockets.push(down);
+      down.once('data', (first: Buffer) => {
+        down.pause();
+        setTimeout(() => {
+          const up = connect(Number(upstream.port), upstream.hostname, () => {
+            up.write(first);
+            down.pipe(up).pipe(down);
+            down.resume();
+          });
+          sockets.push(up);
+          up.on('error', () => down.destroy());
+          down.on('error', () => up.destroy());
+        }, first.toString('latin1', 0, 6) === 'POST /' ? 300 : 0);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const token = t.newToken();
+      const plot = await createPlot(t, [token], {}, 10_000);
+      const old = client({ server: t.server.url, token });
+      old.c.start();
+      let o = 0;
+      const oldWriter = setInterval(() => {
+        for (let k = 0; k < 5; k++) old.c.push(o, 1_000_000 + o++);
+      }, 5);
+      await until('the old writer streams', async () => (await fetch(`${t.server.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } }).then((r) => r.json() as Promise<{ next: number }>)).next > 100);
+      const fresh = client({ server: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, token });
+      for (let i = 0; i < 500; i++) fresh.c.push(i, i);
+      fresh.c.start();
+      await until('the takeover', () => old.c.state === 'stopped');
+      clearInterval(oldWriter);
+      await until('the new writer stored all', () => fresh.c.stats.stored === 500 && fresh.c.stats.buffered === 0);
+      const ys = ((await api(t, 'GET', `/api/v1/plots/${plot.id as number}`)).json.figure as { data: { y: number[] }[] }).data[0]!.y;
+      expect(ys.filter((y) => y < 1_000_000)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      // The old writer's points are all there too, once each, before the new writer's.
+      const olds = ys.filter((y) => y >= 1_000_000);
+      expect(new Set(olds).size).toBe(olds.length);
+      expect(ys.indexOf(0)).toBe(olds.length);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close(500)));
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => proxy.close(r));
+      await t.close();
     }
   });
 });

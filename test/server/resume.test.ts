@@ -45,6 +45,20 @@ describe('resume', () => {
     expect(points.every((p) => p.y === p.x * 2)).toBe(true);
   });
 
+  it('the state answer names the writer whose stream holds the token: null before, after, and for a stream without a name', async () => {
+    const token = s.newToken();
+    const state = async (): Promise<unknown> => (await fetch(`${s.server.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } })).json();
+    expect(await state()).toEqual({ next: 0, writer: null });
+    // Two writers, each holding its stream open (a pause) while the state is asked.
+    const named = rawExchange(s.port, [streamHead(token, 'plotwire-writer: bridge-7\r\n'), chunk(batch(0, 10)), 400, '0\r\n\r\n']);
+    await expect.poll(state, { timeout: 5000, interval: 20 }).toEqual({ next: 10, writer: 'bridge-7' });
+    await named;
+    expect(await state()).toEqual({ next: 10, writer: null });
+    const anonymous = rawExchange(s.port, [streamHead(token), chunk(batch(10, 20)), 400, '0\r\n\r\n']);
+    await expect.poll(state, { timeout: 5000, interval: 20 }).toEqual({ next: 20, writer: null });
+    await anonymous;
+  });
+
   it('an object resent whole is skipped whole', async () => {
     const token = s.newToken();
     const plot = await createPlot(s, [token]);
