@@ -237,7 +237,8 @@ export class AvrRunner {
       } else {
         const turns = Math.floor((target - turnStart) / period);
         turnStart += turns * period;
-        j = firstAtOrAfter[target - turnStart]!;
+        // Boundaries lie on whole cycles; a paced run's end need not.
+        j = firstAtOrAfter[Math.ceil(target - turnStart)]!;
         if (j === m) {
           j = 0;
           turnStart += period;
