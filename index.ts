@@ -7,7 +7,9 @@ export {
   type StreamClientOptions,
   type StreamClientState,
   type StreamClientStats,
+  type PointStyle,
   type XValue,
   type DecimateMode,
 } from './bridge/stream-client.js';
 export type { LogRecord } from './bridge/log.js';
+export { ServerApi, ServerApiError, type CreatedPlot, type PlotTraceInput } from './bridge/server-api.js';

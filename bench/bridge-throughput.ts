@@ -9,6 +9,7 @@ import { LineDecoder } from '../bridge/line-decoder.js';
 import { LineSplitter } from '../bridge/line-framer.js';
 import { PointBuffer } from '../bridge/point-buffer.js';
 import { PointRouter, type PointSink, type XMode } from '../bridge/point-router.js';
+import { formatPlotlyDate } from '../shared/index.js';
 import { printTable, verdict } from './lib/table.js';
 
 const LINES = 1_000_000;
@@ -37,24 +38,26 @@ function bridgeRate(bytes: Buffer, count: number, xMode: XMode): number {
     ['ecg', (x, y) => void buffer.push(x, y)],
     ['v', (x, y) => void buffer.push(x, y)],
   ]);
-  const router = new PointRouter(sinks, xMode, true);
+  const router = new PointRouter(sinks, xMode);
+  // What the stream client does for date x: format at batch time.
+  const formatX = xMode === 'date' ? (x: number | string) => (typeof x === 'number' ? formatPlotlyDate(x, true) : x) : undefined;
   let objects = 0;
   let now = Date.UTC(2026, 10, 22, 10);
   const start = performance.now();
   const chunk = 4096;
   for (let off = 0; off < bytes.length; off += chunk) {
-    splitter.push(bytes.subarray(off, off + chunk), (line) => {
-      const decoded = decoder.decode(line);
+    splitter.pushBytes(bytes.subarray(off, off + chunk), (buf, start, end) => {
+      const decoded = decoder.decodeBytes(buf, start, end);
       if (decoded) router.route(decoded, now);
     });
     now += 1;
     // What the client does every 50 ms: the window's points as one object, acknowledged.
     if ((off / chunk) % 64 === 63) {
-      for (let b = takeBatch(buffer); b; b = takeBatch(buffer)) objects++;
+      for (let b = takeBatch(buffer, undefined, formatX); b; b = takeBatch(buffer, undefined, formatX)) objects++;
       buffer.acknowledge(buffer.nextSeq);
     }
   }
-  for (let b = takeBatch(buffer); b; b = takeBatch(buffer)) objects++;
+  for (let b = takeBatch(buffer, undefined, formatX); b; b = takeBatch(buffer, undefined, formatX)) objects++;
   const s = (performance.now() - start) / 1000;
   if (decoder.counts.sample !== count || objects === 0) throw new Error(`decoded ${decoder.counts.sample} of ${count} lines`);
   return count / s;

@@ -17,7 +17,6 @@ export interface BoardOptions {
    */
   readonly resetWaitMs?: number;
   readonly xMode?: XMode;
-  readonly utc?: boolean;
   /** Invalid lines shown in full (with the reason) before only counting (default 5). */
   readonly showBad?: number;
 }
@@ -55,7 +54,7 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     super();
     const port = options.serial.port;
     this.resetWaitMs = options.resetWaitMs ?? 2_000;
-    this.router = new PointRouter(sinks, options.xMode, options.utc);
+    this.router = new PointRouter(sinks, options.xMode);
     const showBad = options.showBad ?? 5;
     this.decoder = new LineDecoder(showBad, (bad, count) => {
       if (count <= showBad) {
@@ -70,7 +69,7 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     this.source.on('log', (r) => this.emit('log', r));
     this.source.on('open', () => this.opened());
     this.source.on('lost', () => this.settle());
-    this.source.on('line', (text, receivedAt) => this.line(text, receivedAt));
+    this.source.on('line', (buf, start, end, receivedAt) => this.line(buf, start, end, receivedAt));
   }
 
   get stats(): BoardStats {
@@ -111,8 +110,8 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     if (held) for (const [line, at] of held) this.route(line, at);
   }
 
-  private line(text: string, receivedAt: number): void {
-    const decoded = this.decoder.decode(text);
+  private line(buf: Buffer, start: number, end: number, receivedAt: number): void {
+    const decoded = this.decoder.decodeBytes(buf, start, end);
     if (!decoded) return;
     if (this.held) {
       if (decoded.kind === 'hello') {

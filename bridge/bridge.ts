@@ -47,6 +47,7 @@ export class Bridge extends EventEmitter<{ log: [LogRecord] }> {
         minBackoffMs: hooks.minBackoffMs,
         ackIntervalMs: hooks.ackIntervalMs,
         decimate: config.legacy,
+        dateX: (config.x ?? 'date') === 'date' ? (config.utc ? 'utc' : 'local') : undefined,
       });
       client.on('log', (r) => this.emit('log', r));
       this.clients.set(token, client);
@@ -69,7 +70,6 @@ export class Bridge extends EventEmitter<{ log: [LogRecord] }> {
           },
           resetWaitMs: board.resetWaitMs ?? defaults.resetWaitMs,
           xMode: config.x ?? 'date',
-          utc: config.utc ?? false,
         },
         sinks,
       );

@@ -4,6 +4,7 @@
  * serial link lost, from gaps in the wrapping sequence number "n".
  */
 import { ProtocolError, decodeDeviceLine, deviceKeys, eventTypes, type DeviceLine, type DropEvent } from '../shared/index.js';
+import { decodeSampleBytes } from '../shared/sample-bytes.js';
 
 /** "n" is a uint16. */
 const SEQ_MOD = 65_536;
@@ -40,6 +41,17 @@ export class LineDecoder {
     /** Called for every invalid line (after counting), e.g. to log the first few. */
     private readonly onBad?: (bad: BadLine, count: number) => void,
   ) {}
+
+  /** decode() for a line still in bytes: plain sample lines skip the string and JSON.parse. */
+  decodeBytes(buf: Buffer, start: number, end: number): DeviceLine | undefined {
+    const sample = decodeSampleBytes(buf, start, end);
+    if (!sample) return this.decode(buf.toString('utf8', start, end));
+    this.counts.lines++;
+    this.counts.sample++;
+    const n = sample[deviceKeys.SEQ];
+    if (n !== undefined) this.trackSeq(n);
+    return { kind: 'sample', line: sample };
+  }
 
   /** The decoded line, or undefined when it is invalid (counted and kept as an example). */
   decode(text: string): DeviceLine | undefined {

@@ -31,8 +31,16 @@ export class LineSplitter {
     this.buf = Buffer.allocUnsafe(maxLine);
   }
 
-  /** Splits a chunk; calls onLine with each complete line, without "\n" or "\r\n". */
+  /** Splits a chunk; calls onLine with each complete line's text, without "\n" or "\r\n". */
   push(chunk: Buffer, onLine: (line: string) => void): void {
+    this.pushBytes(chunk, (buf, start, end) => onLine(buf.toString('utf8', start, end)));
+  }
+
+  /**
+   * Splits a chunk; calls onLine with each complete line as bytes buf[start, end), without its
+   * "\n" or "\r\n". The bytes are valid only during the call (buf is reused).
+   */
+  pushBytes(chunk: Buffer, onLine: (buf: Buffer, start: number, end: number) => void): void {
     let start = 0;
     const end = chunk.length;
     while (start < end) {
@@ -63,16 +71,17 @@ export class LineSplitter {
         this.fill += len;
         return;
       }
-      let line: string;
+      let buf: Buffer;
+      let from: number;
       let bytes: number;
       if (this.fill === 0) {
+        [buf, from] = [chunk, start];
         bytes = len > 0 && chunk[stop - 1] === CR ? len - 1 : len;
-        line = bytes > 0 && bytes < this.maxLine ? chunk.toString('utf8', start, start + bytes) : '';
       } else {
         chunk.copy(this.buf, this.fill, start, stop);
         const total = this.fill + len;
+        [buf, from] = [this.buf, 0];
         bytes = this.buf[total - 1] === CR ? total - 1 : total;
-        line = bytes > 0 && bytes < this.maxLine ? this.buf.toString('utf8', 0, bytes) : '';
         this.fill = 0;
       }
       start = nl + 1;
@@ -82,7 +91,7 @@ export class LineSplitter {
         this.counts.discardedBytes += bytes + 1;
       } else if (bytes > 0) {
         this.counts.lines++;
-        onLine(line);
+        onLine(buf, from, from + bytes);
       }
     }
   }

@@ -6,14 +6,28 @@
 
 export type XValue = number | string;
 
-/** Approximate heap cost of one point: two array slots, and the x string when x is a date. */
-export function pointBytes(x: XValue): number {
-  return typeof x === 'string' ? 40 + x.length : 16;
+/**
+ * What a point may carry besides x and y: its text and per-point marker or line styles (a bubble's
+ * size, a color), streamed as the batch's text, marker.* and line.* columns.
+ */
+export interface PointStyle {
+  readonly text?: string;
+  readonly marker?: Readonly<Record<string, number | string>>;
+  readonly line?: Readonly<Record<string, number | string>>;
+}
+
+/** Approximate heap cost of one point: two array slots, the x string when x is a date, its style. */
+export function pointBytes(x: XValue, style?: PointStyle): number {
+  return (typeof x === 'string' ? 40 + x.length : 16) + (style ? 64 + JSON.stringify(style).length : 0);
 }
 
 export class PointBuffer {
   private xs: XValue[] = [];
   private ys: number[] = [];
+  /** Styles by absolute index; most streams have none, so a sparse map, not a column. */
+  private styles = new Map<number, PointStyle>();
+  /** Absolute index of xs[0] (grows as the arrays are compacted). */
+  private base = 0;
   private head = 0;
   private bytes_ = 0;
   /** seq of the oldest point held. */
@@ -46,10 +60,11 @@ export class PointBuffer {
   }
 
   /** Adds a point; returns how many old points the budget made it drop. */
-  push(x: XValue, y: number): number {
+  push(x: XValue, y: number, style?: PointStyle): number {
+    if (style) this.styles.set(this.base + this.xs.length, style);
     this.xs.push(x);
     this.ys.push(y);
-    this.bytes_ += pointBytes(x);
+    this.bytes_ += pointBytes(x, style);
     let dropped = 0;
     while (this.bytes_ > this.budgetBytes && this.length > 1) {
       this.dropOldest();
@@ -71,11 +86,16 @@ export class PointBuffer {
 
   /** Forgets the n oldest points (stored by the server, or dropped). */
   private shift(n: number): void {
-    for (let i = 0; i < n; i++) this.bytes_ -= pointBytes(this.xs[this.head + i] as XValue);
+    for (let i = 0; i < n; i++) {
+      const at = this.base + this.head + i;
+      this.bytes_ -= pointBytes(this.xs[this.head + i] as XValue, this.styles.get(at));
+      this.styles.delete(at);
+    }
     this.head += n;
     if (this.head > 4096 && this.head * 2 > this.xs.length) {
       this.xs = this.xs.slice(this.head);
       this.ys = this.ys.slice(this.head);
+      this.base += this.head;
       this.head = 0;
     }
   }
@@ -119,11 +139,17 @@ export class PointBuffer {
     this.cursor = 0;
   }
 
-  /** Up to max unsent points from the cursor, with the seq of the first; does not move the cursor. */
-  peek(max: number): { seq: number; x: XValue[]; y: number[] } {
+  /**
+   * Up to max unsent points from the cursor, with the seq of the first and, when any of them has
+   * one, their styles (undefined for a point without); does not move the cursor.
+   */
+  peek(max: number): { seq: number; x: XValue[]; y: number[]; styles?: (PointStyle | undefined)[] } {
     const from = this.head + this.cursor;
     const to = Math.min(from + max, this.xs.length);
-    return { seq: this.startSeq + this.cursor, x: this.xs.slice(from, to), y: this.ys.slice(from, to) };
+    const batch = { seq: this.startSeq + this.cursor, x: this.xs.slice(from, to), y: this.ys.slice(from, to) };
+    if (this.styles.size === 0) return batch;
+    const styles = batch.x.map((_, i) => this.styles.get(this.base + from + i));
+    return styles.some((st) => st !== undefined) ? { ...batch, styles } : batch;
   }
 
   /** Marks n points as written. */

@@ -1,17 +1,18 @@
 /**
  * Turns decoded device lines into points, one stream per mapped channel: device time to x
- * (a date string or seconds since start), arrays of consecutive samples spread at 1/rate.
+ * (wall-clock ms, which the stream client sends as date strings, or seconds since start), arrays
+ * of consecutive samples spread at 1/rate.
  */
 import {
   DEFAULT_SAMPLE_RATE_HZ,
   deviceKeys,
-  formatPlotlyDate,
   isChannelKey,
   type DeviceLine,
   type HelloLine,
 } from '../shared/index.js';
 import { DeviceClock } from './device-clock.js';
 
+/** 'date': x is the wall-clock time in ms (the client formats it); 'seconds': since the first point. */
 export type XMode = 'date' | 'seconds';
 
 /** Where a point goes: usually a StreamClient's push. */
@@ -37,7 +38,6 @@ export class PointRouter {
   constructor(
     private readonly sinks: ReadonlyMap<string, PointSink>,
     private readonly xMode: XMode = 'date',
-    private readonly utc = false,
     maxSkewMs?: number,
   ) {
     this.clock = new DeviceClock(maxSkewMs);
@@ -91,7 +91,7 @@ export class PointRouter {
 
   private emit(sink: PointSink, wallMs: number, y: number): void {
     this.counts.points++;
-    if (this.xMode === 'date') return sink(formatPlotlyDate(wallMs, this.utc), y);
+    if (this.xMode === 'date') return sink(wallMs, y);
     this.startWall ??= wallMs;
     sink(Math.round((wallMs - this.startWall) * 1000) / 1e6, y);
   }

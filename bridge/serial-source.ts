@@ -49,8 +49,11 @@ export interface SerialStats {
 }
 
 export interface SerialSourceEvents {
-  /** A complete line (without newline) and when its bytes arrived (ms since the epoch). */
-  line: [text: string, receivedAt: number];
+  /**
+   * A complete line as bytes buf[start, end) without its newline (valid only during the call),
+   * and when its bytes arrived (ms since the epoch).
+   */
+  line: [buf: Buffer, start: number, end: number, receivedAt: number];
   /** The port opened (first time or again). */
   open: [PortInfo];
   /** The port closed or vanished; a reopen is under way unless close() was called. */
@@ -213,14 +216,14 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
 
   /** Reads the open port until it fails or is closed, by the cheapest way the platform has. */
   private readLoop(port: SerialPort, info: PortInfo): Promise<void> {
-    const onLine = (line: string): void => {
-      this.emit('line', line, this.lastByteAt);
+    const onLine = (buf: Buffer, start: number, end: number): void => {
+      this.emit('line', buf, start, end, this.lastByteAt);
     };
     const onBytes = (chunk: Buffer): void => {
       this.lastByteAt = Date.now();
       this.counts.bytes += chunk.length;
       // The splitter copies what it keeps, so the chunk's memory can be reused.
-      this.splitter.push(chunk, onLine);
+      this.splitter.pushBytes(chunk, onLine);
     };
     const failed = async (err: Error): Promise<void> => {
       if (this.port !== port) return; // closed on purpose

@@ -84,7 +84,8 @@ export class StatusReporter {
     const stats = this.bridge.stats;
     this.measure(stats);
     if (this.options.mode === 'json') {
-      this.json.info('stats', formatStatus(stats, this.rates), { linesPerSecond: this.rates, ...stats });
+      // Memory too, so a long run's log shows whether it stays flat.
+      this.json.info('stats', formatStatus(stats, this.rates), { linesPerSecond: this.rates, memory: process.memoryUsage(), ...stats });
     } else if (this.options.mode === 'text') {
       this.write(`${timestamp()} status ${formatStatus(stats, this.rates)}\n`);
     } else {

@@ -18,15 +18,16 @@ import {
   STREAM_STATE_PATH,
   STREAM_TOKEN_HEADER,
   WRITE_INTERVAL_MS,
+  formatPlotlyDate,
   statusOf,
   validateStreamState,
 } from '../shared/index.js';
 import { takeBatch } from './batch.js';
 import { decimate, type DecimateMode } from './decimate.js';
 import type { LogRecord } from './log.js';
-import { PointBuffer, type XValue } from './point-buffer.js';
+import { PointBuffer, type PointStyle, type XValue } from './point-buffer.js';
 
-export type { XValue } from './point-buffer.js';
+export type { PointStyle, XValue } from './point-buffer.js';
 export type { DecimateMode } from './decimate.js';
 
 export interface StreamClientOptions {
@@ -51,6 +52,11 @@ export interface StreamClientOptions {
   readonly decimate?: DecimateMode;
   /** undici dispatcher (default: undici's global agent). */
   readonly dispatcher?: Dispatcher;
+  /**
+   * Send numeric x values (ms since the epoch, e.g. Date.now()) as Plotly date strings
+   * "YYYY-MM-DD HH:MM:SS.ffffff", in local time or UTC. String x values go as they are.
+   */
+  readonly dateX?: 'local' | 'utc';
 }
 
 export type StreamClientState =
@@ -131,6 +137,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private readonly ackIntervalMs: number;
   private readonly mode: DecimateMode | undefined;
   private readonly dispatcher: Dispatcher | undefined;
+  private readonly formatX: ((x: XValue) => XValue) | undefined;
   private readonly buffer: PointBuffer;
 
   private state_: StreamClientState = 'idle';
@@ -174,6 +181,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.ackIntervalMs = options.ackIntervalMs ?? 1_000;
     this.mode = options.decimate;
     this.dispatcher = options.dispatcher;
+    const utc = options.dateX === 'utc';
+    this.formatX = options.dateX ? (x) => (typeof x === 'number' ? formatPlotlyDate(x, utc) : x) : undefined;
     this.buffer = new PointBuffer(options.bufferBytes ?? DEFAULT_BUFFER_BYTES);
   }
 
@@ -207,8 +216,11 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     return this;
   }
 
-  /** Adds one point. Never blocks and never throws for a server problem: see stats and 'log'. */
-  push(x: XValue, y: number): void {
+  /**
+   * Adds one point, optionally with its text and marker/line styles (a bubble's size; legacy mode
+   * sends x and y only). Never blocks and never throws for a server problem: see stats and 'log'.
+   */
+  push(x: XValue, y: number, style?: PointStyle): void {
     this.counts.pushed++;
     if (this.state_ === 'stopped' || this.state_ === 'closed') {
       this.counts.dropped++;
@@ -218,7 +230,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       this.windowX.push(x);
       this.windowY.push(y);
     } else {
-      const dropped = this.buffer.push(x, y);
+      const dropped = this.buffer.push(x, y, style);
       if (dropped > 0 && this.buffer.dropped === dropped) {
         this.log('warn', 'buffer-full', `buffer budget of ${this.buffer.budgetBytes} bytes is full: dropping the oldest points (counted in "dropped")`);
       }
@@ -427,7 +439,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   };
 
   private nextBatch(): string | undefined {
-    const batch = takeBatch(this.buffer);
+    const batch = takeBatch(this.buffer, undefined, this.formatX);
     if (batch) this.counts.written += batch.points;
     return batch?.line;
   }
@@ -445,7 +457,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.counts.dropped += this.windowY.length - points.length;
     this.windowX = [];
     this.windowY = [];
-    for (const p of points) this.outbox.push(JSON.stringify({ x: p.x, y: p.y }));
+    for (const p of points) this.outbox.push(JSON.stringify({ x: this.formatX ? this.formatX(p.x) : p.x, y: p.y }));
   }
 
   private write(body: PassThrough, line: string): void {

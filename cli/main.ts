@@ -4,12 +4,13 @@ import { packageVersion as version } from '../shared/package-root.js';
 import { UsageError, type Command } from './command.js';
 import { tokenCommand, userCommand } from './commands/accounts.js';
 import { bridgeCommand } from './commands/bridge.js';
+import { demoCommand } from './commands/demo.js';
 import { portsCommand } from './commands/ports.js';
 import { serverCommand } from './commands/server.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, simulateCommand, validateCommand];
+const commands: readonly Command[] = [demoCommand, serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, simulateCommand, validateCommand];
 
 
 function help(): string {

@@ -26,6 +26,8 @@ import { webRoutes } from './http/web.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_USER = 'plotwire';
+/** A web or API connection with no byte either way for this long is closed. */
+const SOCKET_IDLE_MS = 60_000;
 
 export interface ServerOptions {
   readonly dataDir: string;
@@ -106,7 +108,11 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     }
   };
   const headTimeoutMs = options.headTimeoutMs ?? 10_000;
-  const http = createHttpServer({ headersTimeout: headTimeoutMs, requestTimeout: 30_000 }, (req, res) => void handle(req, res));
+  const http = createHttpServer((req, res) => void handle(req, res));
+  // node:http runs its headersTimeout/requestTimeout checks only on a server that listens itself;
+  // this one is handed sockets, so a per-socket inactivity limit is what ends stalled clients.
+  // (Viewers' event streams carry a keepalive every 15 s, well inside it.)
+  http.timeout = SOCKET_IDLE_MS;
   const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
       headTimeoutMs,
@@ -114,7 +120,8 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       onFault: (err) => log.error('stream-failed', `a stream failed: ${(err as Error).stack ?? err}`),
     });
 
-  // Every socket, so close() can end kept-alive and streaming connections instead of waiting for them.
+  // Every open connection, so close() can end them: node:http never tracks the sockets handed to it
+  // (its closeAllConnections does nothing here), and a browser's idle spare connections would hold close() forever.
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {
     sockets.add(socket);
@@ -130,10 +137,8 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
 
   let streamServer: NetServer | undefined;
   if (options.streamPort !== undefined) {
-    streamServer = createNetServer((socket) => {
-      track(socket);
-      toStream(socket, Buffer.alloc(0), true);
-    });
+    streamServer = createNetServer((socket) => toStream(socket, Buffer.alloc(0), true));
+    streamServer.on('connection', track);
     const streamPort = await listen(streamServer, options.streamPort, host);
     core.streamUrl = baseUrl('http', host, streamPort);
   } else core.streamUrl = core.publicUrl;
@@ -163,13 +168,16 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       closed ??= (async () => {
         ingest.closeAll();
         fanout.close();
+        // Answers already written (writers' 503s) get a moment to leave; then what lingers is cut.
+        for (const s of sockets) s.end();
+        const cut = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 1000).unref();
         const done = Promise.all([closeServer(main), ...(streamServer ? [closeServer(streamServer)] : [])]);
         store.close();
         db.close();
-        // Writers have their 503; give the answers a moment to leave, then end every connection.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        for (const socket of sockets) socket.destroy();
         await done;
+        clearTimeout(cut);
       })();
       return closed;
     },

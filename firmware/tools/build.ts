@@ -49,7 +49,7 @@ async function tool(cmd: string, args: string[]): Promise<string> {
     return stdout;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new BuildError(`${cmd} is not installed: run bash scripts/ensure-test-deps.sh (apt: gcc-avr avr-libc binutils-avr arduino-core-avr g++)`);
+    if (e.code === 'ENOENT') throw new BuildError(`${cmd} is not installed: run bash scripts/ensure-deps.sh test (apt: gcc-avr avr-libc binutils-avr arduino-core-avr g++)`);
     throw new BuildError(`${cmd} ${args.map((a) => relative(ROOT, a) || a).join(' ')}\n${(e.stderr ?? e.message).trim()}`);
   }
 }

@@ -31,14 +31,16 @@ export function escapeHtml(text: string): string {
 function page(res: ServerResponse, status: number, title: string, body: string, options: { embeddable?: boolean; bodyAttrs?: string } = {}): void {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><link rel="stylesheet" href="/static/viewer.css"></head>
+<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/viewer.css"></head>
 <body${options.bodyAttrs ?? ''}>
 ${body}
 </body></html>`;
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors ${options.embeddable ? '*' : "'self'"}`,
+    // An embed may sit in any page: "frame-ancestors *" would still refuse notebook outputs and local
+    // files (schemes other than http/https), so embeds name no frame-ancestors at all.
+    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'${options.embeddable ? '' : "; frame-ancestors 'self'"}`,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
   });
@@ -46,7 +48,8 @@ ${body}
 }
 
 function servePlot(core: Core, ctx: Context, embed: boolean): void {
-  const plot = findPlot(core, ctx);
+  const plot = viewablePlot(core, ctx);
+  if (!plot) return refused(ctx, embed);
   const query = ctx.url.searchParams.get('share_key');
   const events = `${ctx.url.pathname.replace(/\.embed$/, '')}/events${query ? `?share_key=${encodeURIComponent(query)}` : ''}`;
   const title = titleOf(plot.layout) ?? plot.filename;
@@ -54,18 +57,38 @@ function servePlot(core: Core, ctx: Context, embed: boolean): void {
     ctx.res,
     200,
     `${title} · plotwire`,
-    `<header><h1 id="title">${escapeHtml(title)}</h1><span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting">connecting</span></header>
+    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1><span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting">connecting…</span></header>
 <div id="plot"></div>
 <script src="/static/plotly.min.js"></script>
 <script type="module" src="/static/viewer.js"></script>`,
-    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}"${embed ? ' class="embed"' : ''}` },
+    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}"${embed ? ' class="embed"' : ' class="viewer"'}` },
   );
 }
 
-/** The plot at /~owner/fileId, if this request may see it (404 otherwise, so private plots stay unseen). */
-function findPlot(core: Core, ctx: Context): Plot {
+/** The 404 page of a plot this request may not see: the same for a missing and a private plot. */
+function refused(ctx: Context, embed: boolean): void {
+  const next = ctx.url.pathname + ctx.url.search;
+  page(
+    ctx.res,
+    404,
+    'No plot here · plotwire',
+    `<main class="page"><h1>No plot here you may see</h1>
+<p>~${escapeHtml(ctx.params[0] as string)}/${escapeHtml(ctx.params[1] as string)} does not exist, or it is private: private plots need their owner's login or the secret share link.</p>
+<p><a href="/login?next=${encodeURIComponent(next)}"${embed ? ' target="_top"' : ''}>Log in</a></p></main>`,
+    { embeddable: embed },
+  );
+}
+
+/** The plot at /~owner/fileId, if this request may see it. */
+function viewablePlot(core: Core, ctx: Context): Plot | undefined {
   const plot = core.plots.byFile(ctx.params[0] as string, Number(ctx.params[1]));
-  if (!plot || !canView(core, ctx.req, ctx.url, plot)) throw new HttpError(404, `no plot ~${ctx.params[0]}/${ctx.params[1]} you may see (private plots need the owner's login or the share link)`);
+  return plot && canView(core, ctx.req, ctx.url, plot) ? plot : undefined;
+}
+
+/** The plot at /~owner/fileId, or 404 (so private plots stay unseen). */
+function findPlot(core: Core, ctx: Context): Plot {
+  const plot = viewablePlot(core, ctx);
+  if (!plot) throw new HttpError(404, `no plot ~${ctx.params[0]}/${ctx.params[1]} you may see (private plots need the owner's login or the share link)`);
   return plot;
 }
 
@@ -130,7 +153,9 @@ export function webRoutes(core: Core, router: Router): void {
   });
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/events$/, (ctx) => {
     const plot = findPlot(core, ctx);
-    const last = ctx.req.headers['last-event-id'];
-    core.fanout.attach(plot, ctx.res, typeof last === 'string' ? last : undefined);
+    // The browser sends Last-Event-ID when it reconnects; the viewer puts it in the URL when it opens a new EventSource.
+    const header = ctx.req.headers['last-event-id'];
+    const last = typeof header === 'string' ? header : (ctx.url.searchParams.get('last_event_id') ?? undefined);
+    core.fanout.attach(plot, ctx.res, last, (changed) => canView(core, ctx.req, ctx.url, changed));
   });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDeviceLine, formatPlotlyDate } from '../../shared/index.js';
+import { decodeDeviceLine, decodeStreamLine, formatPlotlyDate } from '../../shared/index.js';
+import { takeBatch } from '../../bridge/batch.js';
 import { DeviceClock } from '../../bridge/device-clock.js';
 import { decimate } from '../../bridge/decimate.js';
 import { PointBuffer, pointBytes } from '../../bridge/point-buffer.js';
@@ -36,25 +37,18 @@ function collect(xMode: 'date' | 'seconds' = 'date'): { router: PointRouter; got
   const got: Record<string, Array<[number | string, number]>> = {};
   const sinks = new Map<string, PointSink>();
   for (const ch of ['ecg', 'beat.bpm', 'temp']) sinks.set(ch, (x, y) => (got[ch] ??= []).push([x, y]));
-  return { router: new PointRouter(sinks, xMode, true), got };
+  return { router: new PointRouter(sinks, xMode), got };
 }
 
 describe('PointRouter', () => {
   const at = Date.UTC(2026, 10, 22, 10, 0, 0, 0);
 
-  it('spreads an array of samples at 1/rate from t, in date strings', () => {
+  it('spreads an array of samples at 1/rate from t, as wall-clock ms', () => {
     const { router, got } = collect();
     router.route(decodeDeviceLine('{"hello":1,"fw":"1","board":"uno","rate":500,"ch":["ecg"],"spl":3}'), at);
     router.route(decodeDeviceLine('{"n":0,"t":100,"ecg":[1,2,3]}'), at);
     router.route(decodeDeviceLine('{"n":1,"t":106,"ecg":[4,5,6]}'), at + 7);
-    expect(got.ecg).toEqual([
-      ['2026-11-22 10:00:00.000000', 1],
-      ['2026-11-22 10:00:00.002000', 2],
-      ['2026-11-22 10:00:00.004000', 3],
-      ['2026-11-22 10:00:00.006000', 4],
-      ['2026-11-22 10:00:00.008000', 5],
-      ['2026-11-22 10:00:00.010000', 6],
-    ]);
+    expect(got.ecg).toEqual([0, 2, 4, 6, 8, 10].map((ms, i) => [at + ms, i + 1]));
   });
 
   it('gives seconds since start, routes EVENT.KEY, and notes unmapped channels once', () => {
@@ -73,7 +67,7 @@ describe('PointRouter', () => {
   it('uses the arrival time for lines without t', () => {
     const { router, got } = collect();
     router.route(decodeDeviceLine('{"temp":21.5}'), at + 1234.5);
-    expect(got.temp).toEqual([[formatPlotlyDate(at + 1234.5, true), 21.5]]);
+    expect(got.temp).toEqual([[at + 1234.5, 21.5]]);
   });
 });
 
@@ -137,14 +131,46 @@ describe('takeBatch', () => {
     const { takeBatch } = await import('../../bridge/batch.js');
     const { decodeStreamLine, pointCount, MAX_BATCH_POINTS } = await import('../../shared/index.js');
     const b = new PointBuffer(1e9);
-    for (let i = 0; i < MAX_BATCH_POINTS + 5; i++) b.push(formatPlotlyDate(Date.UTC(2026, 0, 1) + i * 2, true), i);
+    for (let i = 0; i < MAX_BATCH_POINTS + 5; i++) b.push(Date.UTC(2026, 0, 1) + i * 2, i);
     b.renumber(7);
-    const first = takeBatch(b)!;
+    const asDate = (x: number | string) => formatPlotlyDate(x as number, true);
+    const first = takeBatch(b, undefined, asDate)!;
     expect(first.points).toBe(MAX_BATCH_POINTS);
     const decoded = decodeStreamLine(first.line);
     expect(decoded.kind === 'object' && decoded.object.seq).toBe(7);
     expect(decoded.kind === 'object' && pointCount(decoded.object)).toBe(MAX_BATCH_POINTS);
-    expect(JSON.parse(takeBatch(b)!.line)).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
+    expect(JSON.parse(takeBatch(b, undefined, asDate)!.line)).toEqual({ append: { x: [1, 2, 3, 4, 5].map((i) => formatPlotlyDate(Date.UTC(2026, 0, 1) + (MAX_BATCH_POINTS + i - 1) * 2, true)), y: [0, 1, 2, 3, 4].map((i) => MAX_BATCH_POINTS + i) }, seq: 7 + MAX_BATCH_POINTS });
     expect(takeBatch(b)).toBeUndefined();
+  });
+});
+
+describe('per-point styles (text, marker, line)', () => {
+  it('go out as columns beside x and y, null where a point has none, and survive compaction', () => {
+    const buffer = new PointBuffer(1 << 20);
+    for (let i = 0; i < 5000; i++) buffer.push(i, i);
+    buffer.acknowledge(0);
+    buffer.advance(5000);
+    buffer.acknowledge(5000);
+    buffer.push(1, 10, { text: 'Norway', marker: { size: 30 } });
+    buffer.push(2, 20);
+    buffer.push(3, 30, { marker: { size: 12, color: 'red' }, line: { width: 2 } });
+    const batch = takeBatch(buffer);
+    expect(JSON.parse(batch!.line)).toEqual({
+      append: {
+        x: [1, 2, 3],
+        y: [10, 20, 30],
+        text: ['Norway', null, null],
+        marker: { size: [30, null, 12], color: [null, null, 'red'] },
+        line: { width: [null, null, 2] },
+      },
+      seq: 5000,
+    });
+    expect(decodeStreamLine(batch!.line).kind).toBe('object');
+  });
+
+  it('a batch of plain points stays plain', () => {
+    const buffer = new PointBuffer(1 << 20);
+    buffer.push(1, 2);
+    expect(JSON.parse(takeBatch(buffer)!.line)).toEqual({ append: { x: [1], y: [2] }, seq: 0 });
   });
 });

@@ -51,7 +51,7 @@ describe('serial source', () => {
     cleanup.push(() => source.close());
     const lines: string[] = [];
     const logs: LogRecord[] = [];
-    source.on('line', (l) => lines.push(l));
+    source.on('line', (buf, start, end) => lines.push(buf.toString('utf8', start, end)));
     source.on('log', (r) => logs.push(r));
     source.start();
     await until('open', () => source.state === 'open');
@@ -106,7 +106,7 @@ describe('serial source', () => {
     const source = new SerialSource({ port: p.device, list: async () => [], rescanMs: 50, watchdogMs: 300 });
     cleanup.push(() => source.close());
     const lines: string[] = [];
-    source.on('line', (l) => lines.push(l));
+    source.on('line', (buf, start, end) => lines.push(buf.toString('utf8', start, end)));
     source.start();
     await until('open', () => source.state === 'open');
     await until('watchdog reopen', () => source.stats.watchdogReopens >= 1 && source.stats.opens >= 2);

@@ -1,8 +1,8 @@
 /**
  * StreamClient against the real server (its CLI, a separate process): what it does on each
- * status and failure. 404 and 406 stop the token and say why; 408 after the idle timeout and 503
- * reconnect and resume; connection refused buffers and delivers once the server is up; the
- * heartbeat keeps a quiet stream open; close() flushes.
+ * status and failure. 404, 403 (revoked) and 406 stop the token and say why; 408 after the idle
+ * timeout and 503 reconnect and resume; connection refused buffers and delivers once the server
+ * is up; the heartbeat keeps a quiet stream open; close() flushes.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../bridge/log.js';
 import { StreamClient, type StreamClientOptions } from '../../bridge/stream-client.js';
-import { addUser, createToken, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
+import { addUser, createToken, createTokenWithId, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-status-'));
 const servers: ServerProcess[] = [];
@@ -82,14 +82,30 @@ describe('StreamClient and the real server', () => {
     expect(why.reason).toMatch(/406 Not Acceptable: missing header 'plotly-streamtoken'/);
   });
 
+  it('403: a token revoked while it streams stops, and says why', async () => {
+    const { s, data } = await server('s403');
+    const apiKey = addUser(data, 'bob');
+    const { token, id } = createTokenWithId(data, 'bob');
+    const { c } = client({ server: s.url, token });
+    const stopped = new Promise<{ status: number | undefined; reason: string }>((resolve) => c.once('stopped', resolve));
+    c.start();
+    c.push(1, 1);
+    await until('stored', async () => (await streamNext(s.url, token)) === 1);
+    const res = await fetch(new URL(`/api/v1/tokens/${id}`, s.url), { method: 'DELETE', headers: { authorization: `Bearer ${apiKey}` } });
+    expect(res.status).toBeLessThan(300);
+    const why = await stopped;
+    expect(why.status).toBe(403);
+    expect(why.reason).toMatch(/403 Forbidden: this stream token was revoked; stopped/);
+  });
+
   it('408: a stream quieter than the idle timeout is ended and comes back; a heartbeat keeps it open', async () => {
-    const { s, data } = await server('s408', ['--idle-timeout', '400']);
+    const { s, data } = await server('s408', ['--idle-timeout', '600']);
     const quiet = client({ server: s.url, token: createToken(data, 'alice'), heartbeatMs: 5_000 });
-    const beating = client({ server: s.url, token: createToken(data, 'alice'), heartbeatMs: 150 });
+    const beating = client({ server: s.url, token: createToken(data, 'alice'), heartbeatMs: 100 });
     quiet.c.start();
     beating.c.start();
     await until('a 408', () => quiet.logs.some((r) => r.event === 'status' && r.status === 408));
-    expect(quiet.logs.find((r) => r.status === 408)?.message).toMatch(/408 Request Timeout: no data or heartbeat for 400 ms; reconnecting/);
+    expect(quiet.logs.find((r) => r.status === 408)?.message).toMatch(/408 Request Timeout: no data or heartbeat for 600 ms; reconnecting/);
     await until('reconnected', () => quiet.c.stats.reconnects >= 1 && quiet.c.state === 'streaming');
     quiet.c.push(1, 42);
     await until('point stored after the 408', async () => (await streamNext(s.url, quiet.c.token)) === 1);
@@ -121,10 +137,10 @@ describe('StreamClient and the real server', () => {
     c.start();
     for (let i = 0; i < 100; i++) c.push(i, i);
     await until('first 100 stored', async () => (await streamNext(s.url, token)) === 100);
-    await s.terminate();
+    s.terminate();
     await until('503', () => logs.some((r) => r.status === 503));
     expect(logs.find((r) => r.status === 503)?.message).toMatch(/503 Service Unavailable: the server is stopping; reconnecting/);
-    await s.kill9();
+    await s.stop();
     for (let i = 100; i < 200; i++) c.push(i, i);
     await s.restart();
     await until('all 200 stored', async () => (await streamNext(s.url, token)) === 200);

@@ -15,7 +15,7 @@ export interface ServerProcess {
   /** SIGTERM: the server ends open streams (503) and exits. */
   stop(): Promise<void>;
   /** SIGTERM without waiting for the exit. */
-  terminate(): Promise<void>;
+  terminate(): void;
   /** Starts it again on the same port and data. */
   restart(): Promise<void>;
 }
@@ -64,7 +64,7 @@ export async function startServerProcess(dataDir: string, extra: string[] = []):
       server.child.kill('SIGTERM');
       await exited(server.child);
     },
-    async terminate() {
+    terminate() {
       server.child.kill('SIGTERM');
     },
     async restart() {
@@ -81,7 +81,11 @@ function cliJson(args: string[]): Record<string, string> {
 }
 
 export const addUser = (dataDir: string, name: string): string => cliJson(['user', 'add', name, '--data', dataDir]).apiKey!;
-export const createToken = (dataDir: string, user: string): string => cliJson(['token', 'create', '--user', user, '--data', dataDir]).token!;
+export const createToken = (dataDir: string, user: string): string => createTokenWithId(dataDir, user).token;
+export function createTokenWithId(dataDir: string, user: string): { token: string; id: number } {
+  const out = cliJson(['token', 'create', '--user', user, '--data', dataDir]);
+  return { token: out.token!, id: Number(out.id) };
+}
 
 /** The points stored for a plot's trace, read back through the API. */
 export async function storedPoints(url: string, apiKey: string, plotId: number | string, trace = 0): Promise<Array<{ x: unknown; y: number }>> {

@@ -1,0 +1,104 @@
+/**
+ * The heart-rate demo, end to end on one machine: the stream server, the real Uno firmware image
+ * in a simulated ATmega328P fed by an MIT-BIH ECG recording and writing to a pseudo-terminal, and
+ * the bridge reading that terminal like a board. What the page shows went through every part.
+ */
+import { join } from 'node:path';
+import type { Logger } from '../shared/log.js';
+import { packageRoot } from '../shared/package-root.js';
+import { Bridge } from '../bridge/bridge.js';
+import type { LogRecord } from '../bridge/log.js';
+import { startServer, DEFAULT_USER, type PlotwireServer } from '../server/index.js';
+import { shareUrl } from '../server/core.js';
+import type { TraceSpec } from '../server/store/plots.js';
+import { startSimulation, type Simulation } from '../firmware/sim/simulation.js';
+
+export const DEMO_FILENAME = 'heart-rate demo';
+export const DEMO_RECORDING = join(packageRoot, 'test/data/heart/mitdb/100.adc.csv.gz');
+/** Seconds of ECG each viewer keeps on screen, and beats of heart rate (about as long). */
+const ECG_SECONDS = 10;
+const BEATS_SHOWN = 12;
+
+export interface HeartDemoOptions {
+  readonly dataDir: string;
+  readonly port?: number;
+  readonly host?: string;
+  /** An MIT-BIH `.adc.csv(.gz)` recording (default record 100). */
+  readonly recording?: string;
+  readonly log: Logger;
+}
+
+export interface HeartDemo {
+  readonly server: PlotwireServer;
+  readonly simulation: Simulation;
+  readonly bridge: Bridge;
+  readonly shareUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The plot: the raw ECG on top and, on the same time axis below it, the heart rate with a marker
+ * at every detected beat, so each marker sits under the R wave the firmware detected.
+ */
+function demoPlot(ecgToken: number, bpmToken: number, rateHz: number): { layout: Record<string, unknown>; traces: TraceSpec[] } {
+  return {
+    layout: {
+      title: { text: 'Heart rate: MIT-BIH record 100 on a simulated Arduino Uno' },
+      showlegend: false,
+      margin: { l: 60, r: 20, t: 50, b: 40 },
+      xaxis: { title: { text: 'time' } },
+      yaxis: { title: { text: 'ECG (ADC counts)' }, domain: [0.4, 1] },
+      yaxis2: { title: { text: 'beats per minute' }, domain: [0, 0.3], anchor: 'x' },
+    },
+    traces: [
+      { props: { name: 'ECG', type: 'scatter', mode: 'lines', line: { width: 1, color: '#c81e1e' } }, tokenId: ecgToken, maxpoints: ECG_SECONDS * rateHz },
+      {
+        props: { name: 'heart rate', type: 'scatter', mode: 'lines+markers', yaxis: 'y2', line: { color: '#1f4e8c' }, marker: { size: 7, symbol: 'diamond' } },
+        tokenId: bpmToken,
+        maxpoints: BEATS_SHOWN,
+      },
+    ],
+  };
+}
+
+export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDemo> {
+  const { log } = options;
+  const server = await startServer({ dataDir: options.dataDir, port: options.port ?? 8080, host: options.host ?? '127.0.0.1', log });
+  const stops: (() => Promise<unknown>)[] = [() => server.close()];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse().splice(0)) await s();
+  };
+  try {
+    const { accounts, plots } = server.core;
+    const user = accounts.userByName(DEFAULT_USER) ?? accounts.addUser(DEFAULT_USER).user;
+    const ecg = accounts.createToken(user.id);
+    const bpm = accounts.createToken(user.id);
+
+    const simulation = await startSimulation({ signal: options.recording ?? DEMO_RECORDING, output: 'pty' });
+    stops.push(() => simulation.stop());
+
+    // One plot, the same link on every run: its traces move to this run's tokens, the old ones are revoked.
+    const { layout, traces } = demoPlot(ecg.row.id, bpm.row.id, simulation.rateHz);
+    const existing = plots.byFilename(user.id, DEMO_FILENAME);
+    for (const t of existing?.traces ?? []) if (t.tokenId !== undefined) accounts.revokeToken(user.id, t.tokenId);
+    const plot = existing
+      ? plots.update(existing.id, { layout, traces })
+      : plots.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
+    if (existing) server.core.fanout.reload(plot);
+
+    const bridge = new Bridge({ server: server.url, boards: [{ serial: simulation.ptyPath as string, map: { ecg: ecg.token, 'beat.bpm': bpm.token } }] });
+    bridge.on('log', (r: LogRecord) => {
+      const { level, event, message, ...fields } = r;
+      if (level !== 'info' || event === 'hello') log.log(level, `bridge-${event}`, `bridge: ${message}`, fields);
+    });
+    bridge.start();
+    stops.push(() => bridge.close());
+
+    const url = shareUrl(server.core, plot);
+    log.info('demo-ready', `heart-rate demo running: open ${url} (Ctrl-C stops it)`, { url, pty: simulation.ptyPath });
+    return { server, simulation, bridge, shareUrl: url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * End to end with nothing faked: the compiled Uno firmware in the avr8js simulator, fed an
+ * MIT-BIH ECG, on a pty; the bridge CLI; the real server. Every sample line arrives, 2 ms apart,
+ * and the beats come through as their own stream.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, expect, it } from 'vitest';
+import type { BoardStats } from '../../bridge/board.js';
+import type { StreamClientStats } from '../../bridge/stream-client.js';
+import { cli, startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
+import { addUser, createToken, startServerProcess, storedPoints, type ServerProcess } from './helpers/server-process.js';
+
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'pw-sim-'));
+let server: ServerProcess | undefined;
+let sim: ChildProcess | undefined;
+let bridge: BridgeProcess | undefined;
+afterAll(() => {
+  bridge?.child.kill('SIGKILL');
+  sim?.kill('SIGKILL');
+  server?.child.kill('SIGKILL');
+});
+
+it('simulated Uno -> pty -> bridge -> server: every sample, 2 ms apart, and the beats', { timeout: 120_000 }, async () => {
+  const data = join(dir, 'data');
+  server = await startServerProcess(data);
+  const apiKey = addUser(data, 'alice');
+  const [ecg, bpm] = [createToken(data, 'alice'), createToken(data, 'alice')];
+
+  sim = spawn(process.execPath, [cli, 'simulate', '--signal', join(root, 'test/data/heart/mitdb/100.adc.csv.gz'), '--pty', '--json'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const ptyPath = await new Promise<string>((resolve, reject) => {
+    sim!.once('exit', (code) => reject(new Error(`simulate exited (${code})`)));
+    createInterface({ input: sim!.stdout! }).on('line', (line) => {
+      const row = JSON.parse(line) as { pty?: string };
+      if (row.pty) resolve(row.pty);
+    });
+  });
+
+  bridge = startBridge([
+    '--serial', ptyPath, '--server', server.url, '--map', `ecg=${ecg}`, '--map', `beat.bpm=${bpm}`,
+    '--reset-wait', '0', '--stats', '0.5', '--create-plot', 'Simulated heart', '--api-key', apiKey,
+  ]);
+  const plot = await bridge.waitFor((r) => r.event === 'plot-created');
+  await bridge.waitFor((r) => r.event === 'connected');
+  // 5 s of ECG at the simulator's pace (slower than real time on a busy machine): ~6 beats of
+  // record 100, which come every ~0.8 s.
+  await bridge.waitFor((r) => r.event === 'stats' && (r.boards as BoardStats[])[0]!.decoder.sample >= 500, 80_000);
+  const final = await bridge.stop();
+
+  const board = (final.boards as BoardStats[])[0]!;
+  const streams = final.streams as StreamClientStats[];
+  expect(board.decoder.invalid).toBeLessThanOrEqual(1); // at most the line cut by opening mid-line
+  expect(board.decoder.lost).toBe(0);
+  expect(board.decoder.sample).toBeGreaterThanOrEqual(500);
+  for (const s of streams) expect(s).toMatchObject({ buffered: 0, dropped: 0, stored: s.pushed });
+
+  const ecgPoints = await storedPoints(server.url, apiKey, String(plot.id), 0);
+  expect(ecgPoints.length).toBe(streams[0]!.pushed);
+  expect(ecgPoints.length).toBe(board.decoder.sample * 5);
+  const ms = ecgPoints.map((p) => Date.parse(String(p.x).replace(' ', 'T')));
+  const steps = ms.slice(1).map((m, i) => m - ms[i]!);
+  // 2 ms apart by the device clock; a simulator that falls far behind real time on a busy machine
+  // makes the bridge re-anchor the clock once in a while (a step forward).
+  for (const step of steps) expect(step).toBeGreaterThan(0);
+  expect(steps.filter((d) => d === 2).length / steps.length).toBeGreaterThan(0.99);
+  const beats = await storedPoints(server.url, apiKey, String(plot.id), 1);
+  expect(beats.length).toBeGreaterThanOrEqual(4);
+  // The first beat has no interval before it, so no rate yet (0); record 100 runs at ~75 bpm.
+  for (const b of beats.slice(1)) expect(b.y).toBeGreaterThan(40);
+  for (const b of beats) expect(b.y).toBeLessThan(160);
+});

@@ -1,0 +1,102 @@
+/**
+ * The heart-rate demo end to end, seen in headless Debian Chromium: the real Uno image in the
+ * simulator, the bridge on its pty, the server, two browsers. What the page draws must be the
+ * firmware's output, the same in both browsers, and its heart rate must match the cardiologists'
+ * annotations of the recording.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLogger } from '../../shared/log.js';
+import { DEMO_RECORDING, startHeartDemo, type HeartDemo } from '../../demo/heart.js';
+import { adcCodes, readSignalVolts } from '../../firmware/sim/recordings.js';
+import { tempDir } from '../server/helpers.js';
+import { launchChromium, openPage, plotted } from '../e2e/browser.js';
+
+const data = tempDir();
+let demo: HeartDemo;
+let browser: Browser;
+
+beforeAll(async () => {
+  demo = await startHeartDemo({ dataDir: data.dir, port: 0, log: createLogger({ quiet: true }) });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+  data.remove();
+});
+
+interface Trace {
+  x: string[];
+  y: number[];
+}
+const traces = async (page: Parameters<typeof plotted>[0]): Promise<Trace[]> => (await plotted(page)) as Trace[];
+
+/** Wall-clock date strings from the bridge, as ms. */
+const ms = (date: string): number => new Date(date.replace(' ', 'T')).getTime();
+
+/** Mean heart rate of the annotated beats in [from, to) seconds of MIT-BIH record 100. */
+function referenceBpm(fromS: number, toS: number): number {
+  const beats = readFileSync(DEMO_RECORDING.replace('.adc.csv.gz', '.beats.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[0]) / 360)
+    .filter((t) => t >= fromS && t < toS);
+  const rr = beats.slice(1).map((t, i) => t - (beats[i] as number));
+  return 60 / (rr.reduce((a, b) => a + b, 0) / rr.length);
+}
+
+it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of the reference', async () => {
+  const [a, b] = [await openPage(browser), await openPage(browser)];
+  await Promise.all([a.goto(demo.shareUrl), b.goto(demo.shareUrl)]);
+  await a.waitForFunction("(document.getElementById('plot').data?.[0]?.y.length ?? 0) > 1000", undefined, { timeout: 30_000 });
+
+  // Every beat page A showed while the board played the first 30 s of the recording.
+  const bpmSeen = new Map<string, number>();
+  for (;;) {
+    const done = demo.simulation.stats().simulatedMs > 30_500;
+    const [, bpm] = await traces(a);
+    bpm!.x.forEach((x, i) => bpmSeen.set(x, bpm!.y[i]!));
+    if (done) break;
+    await a.waitForTimeout(2000);
+  }
+
+  // Page A's samples are the firmware's: ADC codes of the recording as the board's pin saw them.
+  const [ecgA, bpmA] = await traces(a);
+  const [ecgB] = await traces(b);
+  const codes = Array.from(adcCodes(readSignalVolts(DEMO_RECORDING, demo.simulation.rateHz).volts));
+  const shown = ecgA!.y;
+  expect(shown.length).toBe(10 * demo.simulation.rateHz);
+  const probe = shown.slice(0, 50).join(',');
+  const at = codes.join(',').indexOf(probe);
+  expect(at, 'the first 50 samples shown appear in the recording').toBeGreaterThanOrEqual(0);
+  const offset = codes.join(',').slice(0, at).split(',').length - 1;
+  expect(shown).toEqual(codes.slice(offset, offset + shown.length));
+  // In time order (the bridge maps the device clock to wall-clock dates).
+  expect(ecgA!.x.every((x, i) => i === 0 || ms(x) > ms(ecgA!.x[i - 1]!))).toBe(true);
+
+  // Page B shows the same points: every time both pages have, with the same value.
+  const valueAt = new Map(ecgB!.x.map((x, i) => [x, ecgB!.y[i]]));
+  const common = ecgA!.x.filter((x) => valueAt.has(x));
+  expect(common.length).toBeGreaterThan(3000);
+  for (const x of common) expect(valueAt.get(x)).toBe(ecgA!.y[ecgA!.x.indexOf(x)]);
+
+  // Heart rate shown over the first 30 s against the annotated beats.
+  const inWindow = [...bpmSeen.values()];
+  expect(inWindow.length).toBeGreaterThan(25);
+  const shownBpm = inWindow.reduce((s, v) => s + v, 0) / inWindow.length;
+  expect(Math.abs(shownBpm - referenceBpm(0, 30))).toBeLessThanOrEqual(2);
+  expect(bpmA!.y.every((v) => v > 30 && v < 200)).toBe(true);
+  expect(a.errors).toEqual([]);
+
+  // The page says it is live and how fast points arrive.
+  expect(await a.locator('#state').textContent()).toBe('live');
+  expect(await a.locator('#rate').textContent()).toMatch(/points\/s/);
+}, 240_000);
+
+it('uses the recording the test reads', () => {
+  expect(gunzipSync(readFileSync(DEMO_RECORDING)).toString('utf8', 0, 4)).toBe('adc\n');
+});

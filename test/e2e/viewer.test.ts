@@ -1,0 +1,291 @@
+/**
+ * The live viewer in headless Debian Chromium against a real server on loopback, with points
+ * streamed over the real streaming endpoint: what every browser draws is compared with what was
+ * streamed.
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createPlot, serverProcess, tempDir, testServer, type TestServer } from '../server/helpers.js';
+import { launchChromium, openPage, plotted, viewerStats } from './browser.js';
+import { TestWriter, waveY } from './writer.js';
+
+let browser: Browser;
+let s: TestServer;
+beforeAll(async () => {
+  [browser, s] = await Promise.all([launchChromium(), testServer()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const POLL = { timeout: 10_000, interval: 50 };
+
+const textOf = (page: Page, selector: string): Promise<string | null> => page.locator(selector).first().textContent();
+const stateOf = (page: Page): Promise<string | null> => page.locator('#state').getAttribute('data-state');
+const live = (page: Page): Promise<void> => expect.poll(() => stateOf(page), POLL).toBe('live');
+
+async function openPlot(url: string): Promise<Page & { errors: string[] }> {
+  const page = await openPage(browser);
+  const res = await page.goto(url);
+  expect(res?.status()).toBe(200);
+  await live(page);
+  return page;
+}
+
+const closeAll = (...pages: Page[]): Promise<void[]> => Promise.all(pages.map((p) => p.context().close()));
+
+describe('live points', () => {
+  it('two browsers on one plot both show the same new points, text padded with nulls as on the server', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'two viewers' }, 1000);
+    const [a, b] = await Promise.all([openPlot(plot.url as string), openPlot(plot.url as string)]);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    writer.push(5);
+    writer.push(5, true);
+    writer.push(5);
+    const want = { x: writer.xs, y: writer.points.map((p) => p.y), text: writer.points.map((p) => p.text) };
+    for (const page of [a, b]) await expect.poll(() => plotted(page), POLL).toEqual([want]);
+    // The server's own figure holds the same.
+    const fig = (await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: Record<string, unknown>[] };
+    expect(fig.data[0]).toMatchObject(want);
+    for (const page of [a, b]) expect((await viewerStats(page)).received).toBe(15);
+    expect(await writer.end()).toMatchObject({ status: 200, points: 15 });
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    await closeAll(a, b);
+  });
+
+  it("an owner's layout edit shows live in another browser", async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'before' });
+    const viewer = await openPlot(plot.url as string);
+    await expect.poll(() => textOf(viewer, '#title'), POLL).toBe('before');
+    const res = await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { title: 'after the edit', layout: { yaxis: { title: { text: 'BPM' } } } });
+    expect(res.status).toBe(200);
+    await expect.poll(() => textOf(viewer, '#title'), POLL).toBe('after the edit');
+    await expect.poll(() => viewer.title(), POLL).toBe('after the edit · plotwire');
+    const yTitle = () => viewer.evaluate(() => (document.getElementById('plot') as unknown as { layout: { yaxis?: { title?: { text?: string } } } }).layout.yaxis?.title?.text);
+    await expect.poll(yTitle, POLL).toBe('BPM');
+    await closeAll(viewer);
+  });
+
+  it('a late joiner gets the history up to maxpoints, then the new points', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 300);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    for (let i = 0; i < 8; i++) writer.push(100);
+    await expect.poll(async () => ((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: { x: number[] }[] }).data[0]?.x.at(-1), POLL).toBe(799);
+    const late = await openPlot(plot.url as string);
+    await expect.poll(async () => (await plotted(late))[0]?.x, POLL).toEqual(writer.xs.slice(-300));
+    writer.push(50);
+    await expect.poll(async () => (await plotted(late))[0]?.x, POLL).toEqual(writer.xs.slice(-300));
+    expect((await plotted(late))[0]?.y).toEqual(writer.points.slice(-300).map((p) => p.y));
+    await writer.end();
+    await closeAll(late);
+  });
+
+  it('a fast stream (2,000 objects/s) leaves the page responsive, drawn at display rate and trimmed to maxpoints', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'fast' }, 1000);
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    const lengths: number[] = [];
+    const started = Date.now();
+    // 20 single-point Plotly objects every 10 ms, for 3 s; meanwhile the page must keep answering.
+    const timer = setInterval(() => writer.pushSingles(20), 10);
+    while (Date.now() - started < 3000) {
+      const [trace] = await plotted(page);
+      lengths.push(trace?.x?.length ?? 0);
+      await sleep(100);
+    }
+    clearInterval(timer);
+    const sent = writer.points.length;
+    await expect.poll(async () => (await viewerStats(page)).received, POLL).toBe(sent);
+    await expect.poll(async () => (await plotted(page))[0]?.x, POLL).toEqual(writer.xs.slice(-1000));
+    const stats = await viewerStats(page);
+    // Every answer came back during the stream, and the drawn data never grew past maxpoints.
+    expect(lengths.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(1000);
+    // Appends are coalesced: far fewer draws than updates.
+    expect(stats.updates).toBeGreaterThanOrEqual(sent);
+    expect(stats.draws).toBeLessThan(stats.updates / 5);
+    // The header shows the rate it measured.
+    await expect.poll(() => textOf(page, '#rate'), POLL).toMatch(/^[\d,.]+ points\/s · [\d,.]+ updates\/s$|^no new points for \d+ s$/);
+    expect(Number(await page.locator('#rate').getAttribute('data-points-per-second'))).toBeGreaterThanOrEqual(0);
+    expect(await writer.end()).toMatchObject({ status: 200, points: sent });
+    expect(page.errors).toEqual([]);
+    await closeAll(page);
+  });
+
+  it('the header shows the connection state and the update rate', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const page = await openPlot(plot.url as string);
+    await expect.poll(() => textOf(page, '#state'), POLL).toBe('live');
+    await expect.poll(() => textOf(page, '#rate'), POLL).toBe('waiting for points');
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    // 20 objects/s of 10 points: the header settles on about 200 points/s and 20 updates/s.
+    const timer = setInterval(() => writer.push(10), 50);
+    await expect.poll(async () => Number(await page.locator('#rate').getAttribute('data-points-per-second')), POLL).toBeGreaterThan(50);
+    await expect.poll(() => textOf(page, '#rate'), POLL).toMatch(/^\d+(\.\d)? points\/s · \d+(\.\d)? updates\/s$/);
+    clearInterval(timer);
+    await writer.end();
+    await expect.poll(() => textOf(page, '#rate'), POLL).toMatch(/^no new points for \d+ s$/);
+    await api(s, 'DELETE', `/api/v1/plots/${plot.id}`);
+    await expect.poll(() => textOf(page, '#state'), POLL).toBe('plot deleted');
+    await closeAll(page);
+  });
+});
+
+describe('embedding', () => {
+  it('the embed shows live points inside another site’s iframe; the share page refuses to be framed', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'framed' });
+    const host = await openPage(browser);
+    await host.setContent(`<iframe src="${plot.embed_url}" width="600" height="360"></iframe><iframe src="${plot.url}" width="300" height="200"></iframe>`);
+    const frameAt = (url: string) => host.frames().find((f) => f.url() === url);
+    await expect.poll(() => frameAt(plot.embed_url as string)?.locator('#state').getAttribute('data-state'), POLL).toBe('live');
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    writer.push(12);
+    const embedded = frameAt(plot.embed_url as string);
+    await expect.poll(() => embedded?.evaluate(() => (document.getElementById('plot') as unknown as { data: { x: number[] }[] }).data[0]?.x), POLL).toEqual(writer.xs);
+    // The host here is about:blank, as notebook outputs and local files are. The share page says frame-ancestors 'self': an error in its place.
+    await expect.poll(() => host.frames().length, POLL).toBe(3);
+    expect(frameAt(plot.url as string)).toBeUndefined();
+    await writer.end();
+    await closeAll(host);
+  });
+});
+
+describe('reconnecting', () => {
+  const freePort = (): Promise<number> =>
+    new Promise((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+
+  it('a viewer whose connection drops (the server restarts) resumes and misses no point, none doubled', async () => {
+    const data = tempDir();
+    const port = await freePort();
+    let server = await serverProcess(data.dir, ['--port', String(port)]);
+    try {
+      // The first start creates user "plotwire" and logs its key (just after "listening").
+      const defaultUser = () => server.logs.find((l) => l.event === 'default-user');
+      await expect.poll(defaultUser, POLL).toBeDefined();
+      const apiKey = defaultUser()?.apiKey as string;
+      const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+      const { token } = (await (await fetch(`${server.url}/api/v1/tokens`, { method: 'POST', headers: auth })).json()) as { token: string };
+      const plot = (await (await fetch(`${server.url}/api/v1/plots`, { method: 'POST', headers: auth, body: JSON.stringify({ title: 'restart', traces: [{ token, maxpoints: 10_000 }] }) })).json()) as { url: string };
+      const page = await openPlot(plot.url);
+      const writer = new TestWriter(server.url, token);
+      await writer.open();
+      for (let i = 0; i < 10; i++) {
+        writer.push(7);
+        await sleep(20);
+      }
+      await expect.poll(async () => (await viewerStats(page)).received, POLL).toBe(70);
+
+      // Stop: the viewer loses its event stream and says so; the writer keeps making points.
+      await server.stop('SIGTERM');
+      expect(await writer.ended()).toMatchObject({ status: 503 });
+      await expect.poll(() => stateOf(page), POLL).not.toBe('live');
+      await expect.poll(() => textOf(page, '#state'), POLL).toMatch(/reconnecting|offline/);
+      for (let i = 0; i < 5; i++) writer.push(9);
+
+      server = await serverProcess(data.dir, ['--port', String(port)]);
+      expect(await writer.resume()).toBe(70);
+      for (let i = 0; i < 10; i++) {
+        writer.push(6);
+        await sleep(20);
+      }
+      await live(page);
+      const sent = writer.points.length;
+      await expect.poll(async () => (await plotted(page))[0]?.x, POLL).toEqual(writer.xs);
+      expect((await plotted(page))[0]?.y).toEqual(writer.xs.map(waveY));
+      // Resumed, not reloaded: every point arrived once as an append (an init would leave the count short).
+      expect((await viewerStats(page)).received).toBe(sent);
+      expect(await writer.end()).toMatchObject({ status: 200, next: sent });
+      await closeAll(page);
+    } finally {
+      await server.stop('SIGTERM');
+      data.remove();
+    }
+  });
+});
+
+describe('private plots', () => {
+  it('are refused without login, shown with the share link, and shown after logging in through /login', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'private heart', world_readable: false });
+    const path = new URL(plot.url as string).pathname;
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    writer.push(20);
+
+    const stranger = await openPage(browser);
+    const refused = await stranger.goto(plot.url as string);
+    expect(refused?.status()).toBe(404);
+    await expect.poll(() => textOf(stranger, 'h1'), POLL).toBe('No plot here you may see');
+    expect(await stranger.locator('#plot').count()).toBe(0);
+    expect((await fetch(`${plot.url}/events`)).status).toBe(404);
+    expect((await fetch(`${plot.url}.json`)).status).toBe(404);
+
+    const withLink = await openPlot(plot.share_url as string);
+    await expect.poll(async () => (await plotted(withLink))[0]?.x, POLL).toEqual(writer.xs);
+
+    // The refused page links to the login form, which comes back to the plot.
+    await stranger.getByRole('link', { name: 'Log in' }).click();
+    await stranger.getByLabel('User').fill(s.user);
+    await stranger.getByLabel('API key').fill('not the key');
+    await stranger.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => textOf(stranger, '.error'), POLL).toBe('That user name and API key do not match.');
+    await stranger.getByLabel('User').fill(s.user);
+    await stranger.getByLabel('API key').fill(s.apiKey);
+    await stranger.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => stranger.url(), POLL).toBe(plot.url);
+    expect(new URL(stranger.url()).pathname).toBe(path);
+    await live(stranger);
+    writer.push(5);
+    for (const page of [stranger, withLink]) await expect.poll(async () => (await plotted(page))[0]?.x, POLL).toEqual(writer.xs);
+    await writer.end();
+    await closeAll(stranger, withLink);
+  });
+});
+
+describe('markup in titles', () => {
+  const evil = `<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">"quoted" & 'single'`;
+
+  it('is shown as text and runs nothing, on the page, in the embed and after a live edit', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'harmless' });
+    const page = await openPlot(plot.url as string);
+    const embed = await openPlot(plot.embed_url as string);
+    expect((await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { title: evil })).status).toBe(200);
+    await expect.poll(() => textOf(page, '#title'), POLL).toBe(evil);
+    await expect.poll(() => page.title(), POLL).toBe(`${evil} · plotwire`);
+    // A new page gets the title from the server's HTML.
+    const fresh = await openPlot(plot.url as string);
+    await expect.poll(() => textOf(fresh, '#title'), POLL).toBe(evil);
+    expect(await fresh.evaluate(() => document.querySelector('title')?.textContent)).toBe(`${evil} · plotwire`);
+    // plotly.js draws the title in the embed; nothing of it may become an element.
+    await expect.poll(() => embed.evaluate(() => document.querySelector('.gtitle')?.textContent ?? ''), POLL).toContain('window.pwned');
+    for (const p of [page, fresh, embed]) {
+      expect(await p.evaluate(() => ({ pwned: (window as unknown as { pwned?: number }).pwned, imgs: document.querySelectorAll('img').length, scripts: Array.from(document.scripts, (el) => el.getAttribute('src')) }))).toEqual({
+        pwned: undefined,
+        imgs: 0,
+        scripts: ['/static/plotly.min.js', '/static/viewer.js'],
+      });
+      expect(p.errors).toEqual([]);
+    }
+    await closeAll(page, fresh, embed);
+  });
+});

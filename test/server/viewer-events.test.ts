@@ -1,0 +1,324 @@
+/** The viewers' event streams (SSE) over real HTTP: ids, resume with Last-Event-ID, edits, access, slow viewers. */
+import { get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestWriter } from '../e2e/writer.js';
+import { api, createPlot, testServer, type TestServer } from './helpers.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await testServer();
+});
+afterAll(() => s.close());
+
+interface SseEvent {
+  readonly id: string;
+  readonly event: string;
+  readonly data: Record<string, unknown>;
+}
+
+interface EventStream {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  /** The next event not read yet (waits for it). */
+  next(): Promise<SseEvent>;
+  /** Events that arrived and were not read yet. */
+  unread(): SseEvent[];
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+/** An SSE client as small as the format: "id:", "event:", "data:" lines, a blank line ends an event. */
+function openEvents(url: string, headers: Record<string, string> = {}): Promise<EventStream> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      const events: SseEvent[] = [];
+      const waiting: ((e: SseEvent) => void)[] = [];
+      let read = 0;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          const field = (name: string): string | undefined => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+          const data = field('data');
+          if (data === undefined) continue;
+          const event = { id: field('id') ?? '', event: field('event') ?? 'message', data: JSON.parse(data) as Record<string, unknown> };
+          const waiter = waiting.shift();
+          if (waiter) {
+            read++;
+            waiter(event);
+          }
+          events.push(event);
+        }
+      });
+      const ended = new Promise<void>((done) => res.on('close', () => done()));
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        next: () => (read < events.length ? Promise.resolve(events[read++] as SseEvent) : new Promise((r) => waiting.push(r))),
+        unread: () => events.slice(read),
+        ended,
+        close: () => req.destroy(),
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const eventsUrl = (plot: Record<string, unknown>): string => `${plot.url}/events`;
+/** "1.shape-3-2" -> ["1.shape", 3, 2] */
+const idParts = (id: string): [string, ...number[]] => {
+  const [version, ...indices] = id.split('-');
+  return [version as string, ...indices.map(Number)];
+};
+
+async function writerFor(token: string): Promise<TestWriter> {
+  const writer = new TestWriter(s.server.url, token);
+  await writer.open();
+  return writer;
+}
+
+describe('what a viewer gets', () => {
+  it('the figure first, then each append with the points it adds and an id that counts them', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 100);
+    const writer = await writerFor(token);
+    writer.push(3);
+    await expect.poll(async () => ((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: { x?: number[] }[] }).data[0]?.x?.length).toBe(3);
+
+    const stream = await openEvents(eventsUrl(plot));
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stream.headers['cache-control']).toBe('no-store');
+    const init = await stream.next();
+    expect(init.event).toBe('init');
+    expect(init.data).toMatchObject({ data: [{ x: [0, 1, 2], y: writer.points.map((p) => p.y), stream: { maxpoints: 100 } }], layout: { title: { text: 'test plot' } } });
+    expect(idParts(init.id).slice(1)).toEqual([3]);
+
+    writer.push(2);
+    const append = await stream.next();
+    expect(append).toMatchObject({ event: 'append', data: { traces: [0], start: 3, update: { x: [3, 4], y: writer.points.slice(3).map((p) => p.y) } } });
+    expect(idParts(append.id)).toEqual([idParts(init.id)[0], 5]);
+    // A later joiner's figure has those points too (the first joiner's init is not served again).
+    const later = await openEvents(eventsUrl(plot));
+    const laterInit = await later.next();
+    expect(laterInit.data).toMatchObject({ data: [{ x: [0, 1, 2, 3, 4] }] });
+    expect(laterInit.id).toBe(append.id);
+    later.close();
+    stream.close();
+    await writer.end();
+  });
+
+  it('a replace gets an id that does not count the points appended with it', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const stream = await openEvents(eventsUrl(plot));
+    await stream.next();
+    const writer = await writerFor(token);
+    writer.push(4);
+    await stream.next();
+    // Arrays replace, a scalar appends: one object that does both.
+    await api(s, 'GET', '/api/v1/health');
+    const raw = connect(s.port, '127.0.0.1');
+    raw.write(`POST / HTTP/1.1\r\nHost: x\r\nplotly-streamtoken: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    const line = '{"x":[10,11],"y":[1,2],"text":"t"}\n';
+    raw.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n0\r\n\r\n`);
+    const replace = await stream.next();
+    const append = await stream.next();
+    expect(replace).toMatchObject({ event: 'replace', data: { traces: [0], update: { x: [10, 11], y: [1, 2] } } });
+    expect(append).toMatchObject({ event: 'append', data: { traces: [0], start: 6, update: { text: ['t'] } } });
+    expect(idParts(replace.id).slice(1)).toEqual([6]);
+    expect(idParts(append.id).slice(1)).toEqual([7]);
+    // A viewer cut off right after the replace gets the append when it resumes.
+    const resumed = await openEvents(eventsUrl(plot), { 'last-event-id': replace.id });
+    expect(await resumed.next()).toMatchObject({ event: 'append', data: { start: 6, update: { text: ['t'] } } });
+    resumed.close();
+    stream.close();
+    raw.destroy();
+    await writer.end();
+  });
+});
+
+describe('resuming with Last-Event-ID', () => {
+  it('sends exactly what was missed, token by token, each id counting only what came before it', async () => {
+    const [a, b] = [s.newToken(), s.newToken()];
+    const plot = await createPlot(s, [a, b, a]);
+    const [wa, wb] = await Promise.all([writerFor(a), writerFor(b)]);
+    const first = await openEvents(eventsUrl(plot));
+    await first.next();
+    wa.push(3);
+    wb.push(2);
+    await first.next();
+    const last = await first.next();
+    expect(idParts(last.id).slice(1)).toEqual([3, 2, 3]);
+    first.close();
+
+    wa.push(4);
+    wb.push(1);
+    await expect.poll(async () => ((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: { x?: number[] }[] }).data[1]?.x?.length).toBe(3);
+    for (const how of ['header', 'query'] as const) {
+      const resumed =
+        how === 'header' ? await openEvents(eventsUrl(plot), { 'last-event-id': last.id }) : await openEvents(`${eventsUrl(plot)}?last_event_id=${encodeURIComponent(last.id)}`);
+      const missedA = await resumed.next();
+      const missedB = await resumed.next();
+      expect(missedA).toMatchObject({ event: 'append', data: { traces: [0, 2], start: 3, update: { x: [3, 4, 5, 6] } } });
+      expect(idParts(missedA.id).slice(1)).toEqual([7, 2, 7]);
+      expect(missedB).toMatchObject({ event: 'append', data: { traces: [1], start: 2, update: { x: [2] } } });
+      expect(idParts(missedB.id).slice(1)).toEqual([7, 3, 7]);
+      await sleep(50);
+      expect(resumed.unread()).toEqual([]);
+      resumed.close();
+    }
+    await Promise.all([wa.end(), wb.end()]);
+  });
+
+  it('starts over with the whole figure when the id no longer matches what the server has', async () => {
+    const [a, b] = [s.newToken(), s.newToken()];
+    const plot = await createPlot(s, [a]);
+    const writer = await writerFor(a);
+    writer.push(5);
+    const stream = await openEvents(eventsUrl(plot));
+    const { id } = await stream.next();
+    stream.close();
+    const initAfter = async (lastEventId: string): Promise<SseEvent> => {
+      const again = await openEvents(eventsUrl(plot), { 'last-event-id': lastEventId });
+      const event = await again.next();
+      again.close();
+      return event;
+    };
+    // Up to date: nothing to send, no init.
+    const same = await openEvents(eventsUrl(plot), { 'last-event-id': id });
+    await sleep(50);
+    expect(same.unread()).toEqual([]);
+    same.close();
+    for (const bad of ['garbage', `${idParts(id)[0]}-5-5`, `${idParts(id)[0]}-99`, `${idParts(id)[0]}--1`, '0.x-5']) expect((await initAfter(bad)).event).toBe('init');
+
+    // Another token feeds the trace now: same trace count, same layout version, yet the points are not the same.
+    await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { traces: [{ token: b, maxpoints: 500 }] });
+    const afterTraces = await initAfter(id);
+    expect(afterTraces).toMatchObject({ event: 'init', data: { data: [{ stream: { maxpoints: 500 } }] } });
+    expect(idParts(afterTraces.id)[0]).not.toBe(idParts(id)[0]);
+    // The layout changed since.
+    await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { title: 'new title' });
+    expect(await initAfter(afterTraces.id)).toMatchObject({ event: 'init', data: { layout: { title: { text: 'new title' } } } });
+    await writer.end();
+  });
+});
+
+describe('edits and access', () => {
+  it('layout edits and deletion reach every viewer', async () => {
+    const plot = await createPlot(s, [s.newToken()]);
+    const viewers = await Promise.all([openEvents(eventsUrl(plot)), openEvents(eventsUrl(plot))]);
+    for (const v of viewers) await v.next();
+    await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { layout: { yaxis: { title: { text: 'BPM' } } } });
+    for (const v of viewers) expect(await v.next()).toMatchObject({ event: 'layout', data: { layout: { title: { text: 'test plot' }, yaxis: { title: { text: 'BPM' } } } } });
+    expect((await api(s, 'DELETE', `/api/v1/plots/${plot.id}`)).status).toBe(204);
+    for (const v of viewers) {
+      expect(await v.next()).toMatchObject({ event: 'deleted' });
+      await v.ended;
+    }
+    expect((await openEvents(eventsUrl(plot))).status).toBe(404);
+  });
+
+  it('private plots: refused without credentials, served with the share link or the owner’s session', async () => {
+    const plot = await createPlot(s, [s.newToken()], { world_readable: false });
+    expect((await openEvents(eventsUrl(plot))).status).toBe(404);
+    expect((await openEvents(`${eventsUrl(plot)}?share_key=wrong`)).status).toBe(404);
+    const shareKey = new URL(plot.share_url as string).searchParams.get('share_key') as string;
+    const withKey = await openEvents(`${eventsUrl(plot)}?share_key=${shareKey}`);
+    expect(withKey.status).toBe(200);
+    expect((await withKey.next()).event).toBe('init');
+    withKey.close();
+
+    const login = await fetch(`${s.server.url}/login`, { method: 'POST', body: new URLSearchParams({ un: s.user, key: s.apiKey }), redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const owner = await openEvents(eventsUrl(plot), { cookie });
+    expect(owner.status).toBe(200);
+    expect((await owner.next()).event).toBe('init');
+    owner.close();
+  });
+
+  it('a plot made private lets go of the viewers who may no longer see it', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const anonymous = await openEvents(eventsUrl(plot));
+    await anonymous.next();
+    const patched = await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { world_readable: false });
+    const shareKey = new URL(patched.json.share_url as string).searchParams.get('share_key') as string;
+    const withKey = await openEvents(`${eventsUrl(plot)}?share_key=${shareKey}`);
+    await withKey.next();
+    const writer = await writerFor(token);
+    writer.push(2);
+    expect(await withKey.next()).toMatchObject({ event: 'append', data: { update: { x: [0, 1] } } });
+    await anonymous.ended;
+    expect(anonymous.unread()).toEqual([]);
+    expect((await openEvents(eventsUrl(plot))).status).toBe(404);
+    withKey.close();
+    await writer.end();
+  });
+});
+
+describe('slow viewers', () => {
+  it('a viewer that stops reading is cut off instead of piling up in the server; the others keep up', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 10_000);
+    const reader = await openEvents(eventsUrl(plot));
+    await reader.next();
+    const stalled = connect(s.port, '127.0.0.1');
+    stalled.write(`GET ${new URL(eventsUrl(plot)).pathname} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await expect.poll(() => s.server.core.fanout.count).toBeGreaterThanOrEqual(2);
+    stalled.pause();
+    const before = s.server.core.fanout.count;
+    const writer = await writerFor(token);
+    // About 110 KB per object: well past the 4 MiB a viewer may leave unread, plus the kernel's buffers.
+    let objects = 0;
+    while (s.server.core.fanout.count === before && objects < 400) {
+      writer.push(10_000);
+      objects++;
+      await sleep(5);
+    }
+    expect(s.server.core.fanout.count).toBe(before - 1);
+    const last = await (async () => {
+      let e: SseEvent | undefined;
+      while (e?.data.start !== (objects - 1) * 10_000) e = await reader.next();
+      return e;
+    })();
+    expect(idParts(last.id).slice(1)).toEqual([objects * 10_000]);
+    stalled.destroy();
+    reader.close();
+    await writer.end();
+  });
+});
+
+describe('pages and static files', () => {
+  it('serves the viewer script and style from a fixed list, and nothing else', async () => {
+    const js = await fetch(`${s.server.url}/static/viewer.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await js.text()).toContain('EventSource');
+    expect((await fetch(`${s.server.url}/static/viewer.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    for (const path of ['/static/../package.json', '/static/%2e%2e/package.json', '/static/..%2fpackage.json', '/static/viewer.ts']) {
+      expect((await fetch(`${s.server.url}${path}`)).status, path).toBe(404);
+    }
+  });
+
+  it('writes a title into the page as text, and refuses a private plot with a page that links to the login', async () => {
+    const title = '<script>alert(1)</script>&"\'';
+    const plot = await createPlot(s, [s.newToken()], { title });
+    const html = await (await fetch(plot.url as string)).text();
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('<h1 id="title">&#60;script&#62;alert(1)&#60;/script&#62;&#38;&#34;&#39;</h1>');
+    const hidden = await createPlot(s, [s.newToken()], { world_readable: false });
+    const refused = await fetch(hidden.url as string);
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const path = new URL(hidden.url as string).pathname;
+    expect(await refused.text()).toContain(`<a href="/login?next=${encodeURIComponent(path)}">Log in</a>`);
+  });
+});
