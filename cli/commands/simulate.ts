@@ -27,7 +27,8 @@ pseudo-terminal that the bridge opens like a real board's port, or to standard o
   --duration S    stop after S simulated seconds (default: run until interrupted)
   --json          with --pty: print {"pty": PATH, "rate": HZ} and progress as JSON lines
 
-Progress goes to standard error every 10 simulated seconds. Ctrl-C stops.`;
+Progress (simulated time, how many times real time, bytes sent) goes to standard error every 10
+simulated seconds. Ctrl-C stops.`;
 
 export const simulateCommand: Command = {
   name: 'simulate',

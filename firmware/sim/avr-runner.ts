@@ -54,6 +54,7 @@ export class AvrRunner {
   /** I/O registers the turn reads or writes: an event that changes one ends the jump. */
   private readonly watched: number[] = [];
   private readonly marks: Uint8Array;
+  private readonly firstAtOrAfter: number[] = [];
 
   /** jumpIdle false: step every instruction, as avr8js alone does (for comparisons). */
   constructor(
@@ -214,6 +215,12 @@ export class AvrRunner {
     const data = cpu.data;
     const queue = cpu as unknown as { nextClockEvent: ClockEvent | null };
     const period = offsets[m]!;
+    // For each cycle offset into a turn, the first boundary at or after it.
+    const firstAtOrAfter = this.firstAtOrAfter;
+    for (let r = 0, j = 0; r <= period; r++) {
+      while (offsets[j]! < r) j++;
+      firstAtOrAfter[r] = j;
+    }
     const from = cpu.cycles;
     // The CPU is at boundary j of the turn that started at turnStart (boundary 0 is the SLEEP).
     let turnStart = from;
@@ -221,18 +228,22 @@ export class AvrRunner {
     for (;;) {
       const event = queue.nextClockEvent;
       const target = event === null || event.cycles > end ? end : event.cycles;
-      // On to the first later boundary whose cycle count reaches the target: whole turns, then instructions.
-      const turns = Math.floor((target - turnStart) / period);
-      if (turns > 1) {
-        turnStart += (turns - 1) * period;
-        j = 0;
-      }
-      do {
+      // On to the first later boundary whose cycle count reaches the target.
+      if (target <= turnStart + offsets[j + 1]!) {
         if (++j === m) {
           j = 0;
           turnStart += period;
         }
-      } while (turnStart + offsets[j]! < target);
+      } else {
+        const turns = Math.floor((target - turnStart) / period);
+        turnStart += turns * period;
+        // Boundaries lie on whole cycles; a paced run's end need not.
+        j = firstAtOrAfter[Math.ceil(target - turnStart)]!;
+        if (j === m) {
+          j = 0;
+          turnStart += period;
+        }
+      }
       const snap = snaps[j]!;
       cpu.cycles = turnStart + offsets[j]!;
       cpu.pc = pcs[j]!;

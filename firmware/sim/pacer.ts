@@ -17,7 +17,7 @@ export interface PacerOptions {
   afterSlice(): void;
   /** The board has reached a hold point and waits for release(). */
   onHold(): void;
-  /** The simulation threw; the pacer has stopped. */
+  /** The simulation (or afterSlice) threw; the pacer has stopped. */
   onFailure(err: unknown): void;
 }
 
@@ -62,12 +62,12 @@ export class Pacer {
     const end = Math.min(this.dueCycles(), limit, this.holds[0] ?? Infinity);
     try {
       if (end > cpu.cycles) this.uno.run(end - cpu.cycles);
+      this.options.afterSlice();
     } catch (err) {
       this.stop();
       this.options.onFailure(err);
       return;
     }
-    this.options.afterSlice();
     if (this.holds.length > 0 && cpu.cycles >= this.holds[0]!) {
       while (this.holds.length > 0 && cpu.cycles >= this.holds[0]!) this.holds.shift();
       this.held = true;
