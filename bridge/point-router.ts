@@ -7,7 +7,6 @@ import {
   DEFAULT_SAMPLE_RATE_HZ,
   deviceKeys,
   isChannelKey,
-  type DeviceLine,
   type HelloLine,
 } from '../shared/index.js';
 import { SampleScan } from '../shared/sample-bytes.js';

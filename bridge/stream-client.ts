@@ -131,8 +131,10 @@ const STABLE_MS = 5_000;
 const STATE_TIMEOUT_MS = 5_000;
 /** How often a new client asks whether its stream holds the token yet. */
 const OWNED_POLL_MS = 20;
-/** Legacy mode keeps this many decimated objects while the server is away. */
+/** Legacy mode keeps this many decimated objects while they cannot go out... */
 const LEGACY_BACKLOG = 2;
+/** ...made from windows of at most this many points (a window is 50 ms while objects go out). */
+const LEGACY_MAX_WINDOW = 1024;
 
 /** How a connection attempt ended: a status from the state query or the stream, or an error. */
 type Outcome = { status: number; body: string; from: 'state query' | 'stream' } | { error: Error };
@@ -209,7 +211,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       pushed: this.counts.pushed,
       written: this.counts.written,
       stored: this.counts.stored,
-      buffered: this.mode ? this.windowY.length : this.buffer.length,
+      buffered: this.mode ? this.windowY.length + this.outbox.length : this.buffer.length,
       bufferedBytes: this.buffer.bytes,
       dropped: this.counts.dropped + this.buffer.dropped,
       objects: this.counts.objects,
@@ -234,10 +236,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
    */
   push(x: XValue, y: number, style?: PointStyle): void {
     if (!this.accepting(1)) return;
-    if (this.mode) {
-      this.windowX.push(x);
-      this.windowY.push(y);
-    } else this.noteDropped(this.buffer.push(x, y, style));
+    if (this.mode) this.addLegacy(x, y);
+    else this.noteDropped(this.buffer.push(x, y, style));
     this.schedule();
   }
 
@@ -247,13 +247,23 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
    */
   pushMany(xs: ArrayLike<number>, ys: ArrayLike<number>, from = 0, to = ys.length): void {
     if (!this.accepting(to - from)) return;
-    if (this.mode) {
-      for (let i = from; i < to; i++) {
-        this.windowX.push(xs[i] as number);
-        this.windowY.push(ys[i] as number);
-      }
-    } else this.noteDropped(this.buffer.pushMany(xs, ys, from, to));
+    if (this.mode) for (let i = from; i < to; i++) this.addLegacy(xs[i] as number, ys[i] as number);
+    else this.noteDropped(this.buffer.pushMany(xs, ys, from, to));
     this.schedule();
+  }
+
+  /**
+   * Legacy mode: a point joins the current window. A window that nobody sends (the server is
+   * away, or the socket is full) is decimated once it holds LEGACY_MAX_WINDOW points, and only
+   * the last LEGACY_BACKLOG objects are kept (the rest counted as dropped): bounded memory.
+   */
+  private addLegacy(x: XValue, y: number): void {
+    this.windowX.push(x);
+    this.windowY.push(y);
+    if (this.windowY.length < LEGACY_MAX_WINDOW) return;
+    this.decimateWindow();
+    const extra = this.outbox.length - LEGACY_BACKLOG;
+    if (extra > 0) this.counts.dropped += this.outbox.splice(0, extra).length;
   }
 
   /** Counts n points given; false (and counted as dropped) when the client takes no more. */

@@ -164,6 +164,21 @@ describe('StreamClient and the real server', () => {
     await until('the newest 100 stored', async () => (await streamNext(s.url, token)) === 100);
   });
 
+  it('legacy mode while the server is away: bounded memory, the rest counted as dropped', async () => {
+    const { s, data } = await server('slegacy');
+    const token = createToken(data, 'alice');
+    await s.kill9();
+    const { c } = client({ server: s.url, token, decimate: 'last' });
+    c.start();
+    for (let i = 0; i < 100_000; i++) c.push(i, i);
+    // A window of points filling up and two decimated objects, not 100,000 points.
+    expect(c.stats.buffered).toBeLessThanOrEqual(1024 + 2);
+    expect(c.stats.buffered + c.stats.dropped).toBe(100_000);
+    await s.restart();
+    await until('the backlog sent', () => c.stats.written >= 2 && c.stats.buffered === 0);
+    expect(c.stats.dropped + c.stats.written).toBe(100_000);
+  });
+
   it('close() flushes what is buffered and ends the stream cleanly', async () => {
     const { s, data } = await server('sclose');
     const token = createToken(data, 'alice');
