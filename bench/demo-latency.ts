@@ -8,12 +8,12 @@
  * 20 ms here), and the next display frame (up to 17 ms).
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { DEMO_RECORDING } from '../demo/heart.js';
 import { startSimulation } from '../firmware/sim/simulation.js';
 import { cli, serverProcess, tempDir } from '../test/server/helpers.js';
-import { pty, sleep, startBridge } from './lib/processes.js';
+import { childNamed, pty, sleep, startBridge, treeCpuSeconds } from './lib/processes.js';
 import { percentile, printTable, verdict } from './lib/table.js';
 
 const SECONDS = 20;
@@ -35,26 +35,6 @@ async function machineCpu(ms: number, during?: () => Promise<void>): Promise<num
   await (during ? during() : sleep(ms));
   const b = busyJiffies();
   return ((b.busy - a.busy) / (b.total - a.total)) * cores * 100;
-}
-
-/** CPU time (user + system, ms) of a process and all its descendants, from /proc. */
-function treeCpuMs(root: number): number {
-  const stats = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((pid) => {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return [{ pid: Number(pid), ppid: Number(fields[1]), ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 }];
-      } catch {
-        return []; // exited meanwhile
-      }
-    });
-  const inTree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const s of stats) if (!inTree.has(s.pid) && inTree.has(s.ppid)) grew = inTree.add(s.pid) !== undefined;
-  }
-  return stats.filter((s) => inTree.has(s.pid)).reduce((sum, s) => sum + s.ms, 0);
 }
 
 /** Emission time of every ECG sample the firmware writes, in order. */
@@ -176,21 +156,15 @@ async function wholePath(): Promise<{ latencies: number[]; received: number[]; c
   let sim: Awaited<ReturnType<typeof startSimulation>> | undefined;
   let open = true;
   // Playwright starts the browser as a child of this process.
-  const chromiumPid = readdirSync('/proc').map(Number).find((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'chromium' && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(process.pid);
-    } catch {
-      return false;
-    }
-  }) as number;
+  const chromiumPid = childNamed(process.pid, 'chromium') as number;
   const partsNow = (): PartsCpu => {
     const self = process.cpuUsage();
     return {
       // This process is the simulated board's thread, plus feeding the pty and timing the bytes.
       simulator: (self.user + self.system) / 1000,
-      bridge: treeCpuMs(bridge.child.pid as number),
-      server: treeCpuMs(server.child.pid as number),
-      chromium: treeCpuMs(chromiumPid),
+      bridge: treeCpuSeconds(bridge.child.pid as number) * 1000,
+      server: treeCpuSeconds(server.child.pid as number) * 1000,
+      chromium: treeCpuSeconds(chromiumPid) * 1000,
     };
   };
   const before = partsNow();

@@ -3,7 +3,7 @@
  * source (the server under test and bare baselines), each alone in its process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -63,15 +63,11 @@ export function startBridge(args: string[]): BridgeChild {
     for (const resolve of waiting.get(String(row.event)) ?? []) resolve(row);
     waiting.delete(String(row.event));
   });
-  const ticks = 100; // USER_HZ on Linux
   return {
     child,
     waitFor: (event) => new Promise((resolve) => waiting.set(event, [...(waiting.get(event) ?? []), resolve])),
     onRecord: (listener) => void listeners.push(listener),
-    cpuMs() {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
-    },
+    cpuMs: () => cpuSeconds(child.pid as number) * 1000,
     rssKb() {
       return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
     },
@@ -167,9 +163,44 @@ export async function memoryOf(child: Child): Promise<Memory> {
   return (await child.nextLine()) as unknown as Memory;
 }
 
+/** A process's parent, name and CPU time (user + system, seconds) from /proc (Linux). */
+function procStat(pid: number): { ppid: number; name: string; cpuSeconds: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  // After "pid (comm) ": ppid is field 1, utime and stime 11 and 12. Clock ticks: 100 a second on Linux.
+  return { ppid: Number(fields[1]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(') ')), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
 /** CPU time (user + system) a process has used, in seconds (Linux). */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of stat; after "pid (comm) " they are at 11 and 12. Clock ticks: 100 a second on Linux.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return procStat(pid).cpuSeconds;
+}
+
+/** Every process now running, with its pid (those that exit while being read are left out). */
+function allProcesses(): Array<{ pid: number; ppid: number; name: string; cpuSeconds: number }> {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        return [{ pid: Number(d), ...procStat(Number(d)) }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** CPU time of a process and all its descendants, in seconds (a browser and its helpers). */
+export function treeCpuSeconds(root: number): number {
+  const all = allProcesses();
+  const inTree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) if (!inTree.has(p.pid) && inTree.has(p.ppid)) grew = inTree.add(p.pid) !== undefined;
+  }
+  return all.filter((p) => inTree.has(p.pid)).reduce((sum, p) => sum + p.cpuSeconds, 0);
+}
+
+/** The pid of a child of `parent` with this process name, if there is one. */
+export function childNamed(parent: number, name: string): number | undefined {
+  return allProcesses().find((p) => p.ppid === parent && p.name === name)?.pid;
 }
