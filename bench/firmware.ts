@@ -22,6 +22,7 @@ import { startSimulation } from '../firmware/sim/simulation.js';
 import { UNO_CLOCK_HZ, Uno } from '../firmware/sim/uno.js';
 import { buildAll, buildVariant, ROOT, type BoardResult } from '../firmware/tools/build.js';
 import { printTable } from './lib/table.js';
+import { BenchError } from './lib/bench-error.js';
 
 const TARGET_PERCENT = 25;
 
@@ -29,7 +30,7 @@ const TARGET_PERCENT = 25;
 function symbolRange(elf: string, name: string): [number, number] {
   const out = execFileSync('avr-nm', ['-S', '-C', elf], { encoding: 'utf8' });
   const line = out.split('\n').find((l) => l.endsWith(` ${name}`));
-  if (!line) throw new Error(`${elf} has no symbol ${name}`);
+  if (!line) throw new BenchError(`${elf} has no symbol ${name}`);
   const [addr, size] = line.split(' ');
   return [parseInt(addr!, 16), parseInt(addr!, 16) + parseInt(size!, 16)];
 }

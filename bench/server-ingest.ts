@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { serverProcess, tempDir, type ServerProcess } from '../test/server/helpers.js';
 import { cpuSeconds, spawnModule, type Child } from './lib/processes.js';
 import { printTable, verdict } from './lib/table.js';
+import { BenchError } from './lib/bench-error.js';
 
 const TOTAL_POINTS = 1_000_000;
 /** 25: a 500 Hz sensor in the bridge's 50 ms windows; 250: a 5 kHz one. */
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
         const cpu = cpuSeconds(server.child.pid as number) - cpuBefore;
         for (const answer of stored.answers) {
           const next = Number(/"next":(\d+)/.exec(answer)?.[1]);
-          if (!answer.startsWith('HTTP/1.1 200') || next !== perStream) throw new Error(`a stream was not stored whole: ${answer.slice(0, 300)}`);
+          if (!answer.startsWith('HTTP/1.1 200') || next !== perStream) throw new BenchError(`a stream was not stored whole: ${answer.slice(0, 300)}`);
         }
         const sunk = await blast(sink.hello.port as number, requests);
         const rate = TOTAL_POINTS / stored.seconds;

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { deviceKeys, type DeviceLine, type HelloLine } from '../shared/index.js';
 import { LineDecoder, type DecodedLine, type DecoderCounts } from './line-decoder.js';
-import type { LogRecord } from './log.js';
+import type { LogRecord } from '../shared/log.js';
 import { PointRouter, type PointSink, type XMode } from './point-router.js';
 import { SerialSource, type SerialSourceOptions, type SerialStats } from './serial-source.js';
 

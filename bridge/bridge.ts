@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Board, type BoardStats } from './board.js';
 import { defaults, type BridgeConfig } from './config.js';
 import type { AutoDetectTypes } from '@serialport/bindings-cpp';
-import type { LogRecord } from './log.js';
+import type { LogRecord } from '../shared/log.js';
 import type { ListPorts } from './ports.js';
 import type { PointSink } from './point-router.js';
 import { StreamClient, type StreamClientStats } from './stream-client.js';

@@ -4,7 +4,7 @@
  * serial link lost, from gaps in the wrapping sequence number "n".
  */
 import { ProtocolError, decodeDeviceLine, deviceKeys, eventTypes, type DeviceLine, type DropEvent } from '../shared/index.js';
-import { SampleScan, scanSampleBytes } from '../shared/sample-bytes.js';
+import { SampleScan } from './sample-scan.js';
 
 /** "n" is a uint16. */
 const SEQ_MOD = 65_536;
@@ -55,7 +55,7 @@ export class LineDecoder {
    */
   decodeBytes(buf: Buffer, start: number, end: number): DecodedLine | undefined {
     const { scan } = this.scanned;
-    if (!scanSampleBytes(buf, start, end, scan)) return this.decode(buf.toString('utf8', start, end));
+    if (!scan.read(buf, start, end)) return this.decode(buf.toString('utf8', start, end));
     this.counts.lines++;
     this.counts.sample++;
     if (scan.seq !== undefined) this.trackSeq(scan.seq);

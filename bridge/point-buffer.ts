@@ -4,6 +4,7 @@
  * has seq startSeq + i), a write cursor, and a memory budget that drops the oldest points (counted)
  * when full.
  */
+import { InvalidArgumentError } from '../shared/index.js';
 
 export type XValue = number | string;
 
@@ -46,7 +47,7 @@ export class PointBuffer {
   dropped = 0;
 
   constructor(readonly budgetBytes: number) {
-    if (!(budgetBytes > 0)) throw new RangeError(`the buffer budget must be above 0 bytes (got ${budgetBytes})`);
+    if (!(budgetBytes > 0)) throw new InvalidArgumentError(`the buffer budget must be above 0 bytes (got ${budgetBytes})`);
   }
 
   get length(): number {

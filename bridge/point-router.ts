@@ -9,7 +9,7 @@ import {
   isChannelKey,
   type HelloLine,
 } from '../shared/index.js';
-import { SampleScan } from '../shared/sample-bytes.js';
+import { SampleScan } from './sample-scan.js';
 import { DeviceClock } from './device-clock.js';
 import type { DecodedLine } from './line-decoder.js';
 

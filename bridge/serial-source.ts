@@ -3,15 +3,18 @@
  * USB identity; frames lines with a bound; and when the port goes away (unplug, EIO) or falls
  * silent longer than the watchdog allows, closes it and opens the same board again, found by its
  * USB identity (vendor, product, serial number) rather than its old path.
+ * Its length is the three ways it reads a port (a Linux tty on a timer or as bytes arrive, and
+ * the binding's read elsewhere), kept beside the open/reopen rules they share.
  */
 import { EventEmitter } from 'node:events';
 import { closeSync, constants, existsSync, openSync, readSync, realpathSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadStream as TtyReadStream } from 'node:tty';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { AutoDetectTypes } from '@serialport/bindings-cpp';
-import { DEFAULT_BAUD, MAX_LINE } from '../shared/index.js';
-import { LineSplitter, type FramerCounts } from './line-framer.js';
-import type { LogRecord } from './log.js';
+import { DEFAULT_BAUD, MAX_LINE, PlotwireError } from '../shared/index.js';
+import { DeviceLineFramer, type FramerCounts } from './device-line-framer.js';
+import type { LogRecord } from '../shared/log.js';
 import { describeIdentity, identityOf, likelyBoard, listPorts, matchesIdentity, pickBoard, type ListPorts, type PortInfo, type UsbIdentity } from './ports.js';
 
 export interface SerialSourceOptions {
@@ -42,6 +45,8 @@ export interface SerialStats {
   readonly identity: string | undefined;
   readonly state: SerialState;
   readonly opens: number;
+  /** Times it looked for the board (the first open included). */
+  readonly searches: number;
   readonly bytes: number;
   readonly watchdogReopens: number;
   readonly framer: FramerCounts;
@@ -67,9 +72,12 @@ const READ_SIZE = 16 * 1024;
 /** The most one read of a Linux tty gives (its line discipline's 4 KiB buffer, less one). */
 const TTY_BUFFER_BYTES = 4095;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 const USB_SPEC = /^usb:([0-9a-f]{4}):([0-9a-f]{4})(?::(.+))?$/i;
+
+/** The port's device went away (an unplug, or a board reset that re-enumerates its USB). */
+export class DeviceHungUpError extends PlotwireError {
+  readonly code = 'PW_ERR_HUNG_UP';
+}
 
 export class SerialSource extends EventEmitter<SerialSourceEvents> {
   private readonly binding: AutoDetectTypes;
@@ -78,7 +86,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
   private readonly rescanMs: number;
   private readonly watchdogMs: number;
   private readonly readIntervalMs: number;
-  private readonly splitter: LineSplitter;
+  private readonly framer: DeviceLineFramer;
   private identity: UsbIdentity | undefined;
   private port: SerialPort | undefined;
   private path: string | undefined;
@@ -87,7 +95,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
   private watchdogTimer: NodeJS.Timeout | undefined;
   private lastByteAt = 0;
   private lastWait = '';
-  private counts = { opens: 0, bytes: 0, watchdogReopens: 0 };
+  private counts = { opens: 0, searches: 0, bytes: 0, watchdogReopens: 0 };
   private closed = false;
   /** Stops the current port's reader (the tty descriptor on Linux). */
   private closeReader: () => void = () => undefined;
@@ -100,7 +108,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     this.rescanMs = options.rescanMs ?? 1_000;
     this.watchdogMs = options.watchdogMs ?? 15_000;
     this.readIntervalMs = options.readIntervalMs ?? 0;
-    this.splitter = new LineSplitter(options.maxLine ?? MAX_LINE);
+    this.framer = new DeviceLineFramer(options.maxLine ?? MAX_LINE);
     const usb = USB_SPEC.exec(options.port);
     if (usb) this.identity = { vendorId: usb[1]!.toLowerCase(), productId: usb[2]!.toLowerCase(), serialNumber: usb[3] };
   }
@@ -116,7 +124,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
       identity: this.identity && describeIdentity(this.identity),
       state: this.state_,
       ...this.counts,
-      framer: { ...this.splitter.counts },
+      framer: { ...this.framer.counts },
     };
   }
 
@@ -139,6 +147,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
   private async attempt(): Promise<void> {
     if (this.closed) return;
     this.state_ = 'searching';
+    this.counts.searches++;
     let target: PortInfo | undefined;
     try {
       target = await this.find();
@@ -196,7 +205,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     this.lastWait = '';
     this.identity ??= identityOf(info);
     this.counts.opens++;
-    this.splitter.reset();
+    this.framer.reset();
     this.lastByteAt = Date.now();
     const board = likelyBoard(info);
     this.log('info', 'serial-open', `opened ${info.path} at ${this.baudRate} baud${board ? ` (${board})` : ''}${this.identity ? `, USB ${describeIdentity(this.identity)}` : ''}`, {
@@ -223,8 +232,8 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     const onBytes = (chunk: Buffer): void => {
       this.lastByteAt = Date.now();
       this.counts.bytes += chunk.length;
-      // The splitter copies what it keeps, so the chunk's memory can be reused.
-      this.splitter.pushBytes(chunk, onLine);
+      // The framer copies what it keeps, so the chunk's memory can be reused.
+      this.framer.push(chunk, onLine);
     };
     const failed = async (err: Error): Promise<void> => {
       if (this.port !== port) return; // closed on purpose
@@ -276,7 +285,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
           }
           // A tty read of 0 bytes is a hang-up (an unplug): with nothing waiting it says EAGAIN.
           if (n === 0) {
-            stop(new Error('the device hung up'));
+            stop(new DeviceHungUpError('the device hung up'));
             return -1;
           }
           onBytes(buf.subarray(0, n));
@@ -303,7 +312,7 @@ export class SerialSource extends EventEmitter<SerialSourceEvents> {
     await new Promise<void>((resolve) => {
       stream.once('error', (err) => void failed(err).then(resolve));
       // A hang-up (unplug) ends the stream.
-      stream.once('close', () => void failed(new Error('the device hung up')).then(resolve));
+      stream.once('close', () => void failed(new DeviceHungUpError('the device hung up')).then(resolve));
     });
   }
 

@@ -3,6 +3,7 @@
  * (Streams themselves go through StreamClient.)
  */
 import { request, type Dispatcher } from 'undici';
+import { PlotwireError } from '../shared/errors.js';
 
 export interface PlotTraceInput {
   readonly token: string;
@@ -19,8 +20,8 @@ export interface CreatedPlot {
   readonly embed_url: string;
 }
 
-export class ServerApiError extends Error {
-  override readonly name = 'ServerApiError';
+export class ServerApiError extends PlotwireError {
+  readonly code = 'PW_ERR_SERVER_API';
   constructor(
     message: string,
     readonly status?: number,

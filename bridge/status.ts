@@ -3,9 +3,8 @@
  * with log lines above it; with --json one JSON object per log record plus periodic "stats"
  * records; otherwise plain log lines and a status line every statsIntervalMs.
  */
-import { createLogger, type Logger } from '../shared/log.js';
+import { createLogger, type Logger, type LogRecord } from '../shared/log.js';
 import type { Bridge, BridgeStats } from './bridge.js';
-import type { LogRecord } from './log.js';
 
 export type StatusMode = 'tty' | 'json' | 'text';
 
@@ -33,7 +32,7 @@ export function formatStatus(stats: BridgeStats, rates: readonly number[]): stri
   });
   const streams = stats.streams.map((s) => {
     const token = s.token.length > 8 ? `${s.token.slice(0, 6)}…` : s.token;
-    const state = s.state === 'streaming' ? '' : ` ${s.stopReason?.includes('took over') ? 'taken over' : s.state}`;
+    const state = s.state === 'streaming' ? '' : ` ${s.stopKind === 'takeover' ? 'taken over' : s.state}`;
     return (
       `${token}${state} sent ${compact(s.stored || s.written)} buf ${compact(s.buffered)}` +
       `${s.dropped ? ` dropped ${compact(s.dropped)}` : ''}${s.reconnects ? ` rc ${s.reconnects}` : ''}${s.errors ? ` err ${s.errors}` : ''}`

@@ -4,10 +4,9 @@
  * the bridge reading that terminal like a board. What the page shows went through every part.
  */
 import { join } from 'node:path';
-import type { Logger } from '../shared/log.js';
+import type { Logger, LogRecord } from '../shared/log.js';
 import { packageRoot } from '../shared/package-root.js';
 import { Bridge } from '../bridge/bridge.js';
-import type { LogRecord } from '../bridge/log.js';
 import { startServer, DEFAULT_USER, type PlotwireServer } from '../server/index.js';
 import { shareUrl } from '../server/core.js';
 import type { TraceSpec } from '../server/store/plots.js';
@@ -69,7 +68,7 @@ export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDe
     for (const s of stops.reverse().splice(0)) await s();
   };
   try {
-    const { accounts, plots } = server.core;
+    const { accounts, plots, service } = server.core;
     const user = accounts.userByName(DEFAULT_USER) ?? accounts.addUser(DEFAULT_USER).user;
     const ecg = accounts.createToken(user.id);
     const bpm = accounts.createToken(user.id);
@@ -81,10 +80,7 @@ export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDe
     const { layout, traces } = demoPlot(ecg.row.id, bpm.row.id, simulation.rateHz);
     const existing = plots.byFilename(user.id, DEMO_FILENAME);
     for (const t of existing?.traces ?? []) if (t.tokenId !== undefined) accounts.revokeToken(user.id, t.tokenId);
-    const plot = existing
-      ? plots.update(existing.id, { layout, traces })
-      : plots.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
-    if (existing) server.core.fanout.reload(plot);
+    const plot = existing ? service.edit(existing.id, { layout, traces }) : service.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
 
     const bridge = new Bridge({ server: server.url, boards: [{ serial: simulation.ptyPath as string, map: { ecg: ecg.token, 'beat.bpm': bpm.token } }] });
     bridge.on('log', (r: LogRecord) => {

@@ -5,6 +5,7 @@
  * push out the year before. The figures are a smooth synthetic model (Gapminder-like), not data.
  *   npx tsx examples/bubble-chart.ts --api-key KEY [--server URL] [--seconds N]
  */
+import { readFileSync } from 'node:fs';
 import { ServerApi, StreamClient } from 'plotwire';
 import { exampleArgs, runFor } from './lib/args.js';
 
@@ -20,40 +21,8 @@ interface Country {
   readonly popGrowth: number;
 }
 
-const regions: Record<string, { color: string; countries: Country[] }> = {
-  Asia: {
-    color: '#e4572e',
-    countries: [
-      { name: 'China', income: 800, growth: 0.06, life: [44, 77], pop: 550, popGrowth: 0.013 },
-      { name: 'India', income: 900, growth: 0.035, life: [37, 70], pop: 370, popGrowth: 0.019 },
-      { name: 'Japan', income: 3000, growth: 0.035, life: [60, 84], pop: 84, popGrowth: 0.005 },
-    ],
-  },
-  Europe: {
-    color: '#29335c',
-    countries: [
-      { name: 'Germany', income: 7000, growth: 0.025, life: [67, 81], pop: 70, popGrowth: 0.002 },
-      { name: 'Norway', income: 9000, growth: 0.028, life: [72, 83], pop: 3.3, popGrowth: 0.007 },
-      { name: 'Portugal', income: 3500, growth: 0.027, life: [59, 81], pop: 8.4, popGrowth: 0.003 },
-    ],
-  },
-  Africa: {
-    color: '#f3a712',
-    countries: [
-      { name: 'Nigeria', income: 1500, growth: 0.012, life: [36, 55], pop: 38, popGrowth: 0.026 },
-      { name: 'Ethiopia', income: 600, growth: 0.015, life: [34, 67], pop: 18, popGrowth: 0.026 },
-      { name: 'South Africa', income: 5000, growth: 0.01, life: [45, 65], pop: 14, popGrowth: 0.019 },
-    ],
-  },
-  Americas: {
-    color: '#669bbc',
-    countries: [
-      { name: 'United States', income: 15000, growth: 0.02, life: [68, 79], pop: 158, popGrowth: 0.011 },
-      { name: 'Brazil', income: 2300, growth: 0.027, life: [50, 76], pop: 54, popGrowth: 0.018 },
-      { name: 'Mexico', income: 4000, growth: 0.02, life: [50, 75], pop: 28, popGrowth: 0.02 },
-    ],
-  },
-};
+/** The model's regions and countries, with their 1950 figures (examples/data/bubble-chart-regions.json). */
+const regions = JSON.parse(readFileSync(new URL('./data/bubble-chart-regions.json', import.meta.url), 'utf8')) as Record<string, { color: string; countries: Country[] }>;
 
 const [FIRST, LAST] = [1950, 2020];
 

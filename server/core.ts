@@ -2,6 +2,7 @@
 import type { Logger } from '../shared/log.js';
 import type { PointStore } from './data/point-store.js';
 import type { Ingest } from './ingest/ingest.js';
+import type { PlotService } from './plot-service.js';
 import type { Accounts } from './store/accounts.js';
 import type { Db } from './store/database.js';
 import type { Plot, Plots } from './store/plots.js';
@@ -12,7 +13,10 @@ export interface Core {
   readonly accounts: Accounts;
   readonly plots: Plots;
   readonly store: PointStore;
+  /** Viewers' event streams; every change that viewers must see goes through `service`. */
   readonly fanout: Fanout;
+  /** Creates, edits and deletes plots and adds points: stores and tells viewers in one call. */
+  readonly service: PlotService;
   readonly ingest: Ingest;
   readonly log: Logger;
   /** Base URL of the web listener as clients see it (http://host:port). */

@@ -18,6 +18,7 @@ import { dispatchConnection } from './listener.js';
 import { Accounts } from './store/accounts.js';
 import { openDatabase } from './store/database.js';
 import { Plots } from './store/plots.js';
+import { PlotService } from './plot-service.js';
 import { Fanout } from './viewers/fanout.js';
 import { apiRoutes } from './http/api.js';
 import { plotlyRoutes } from './http/plotly-api.js';
@@ -84,11 +85,12 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   const plots = new Plots(db);
   const store = new PointStore(db, { retentionPoints: options.retentionPoints ?? 1_000_000 });
   const fanout = new Fanout(plots, store);
-  const ingest = new Ingest(accounts, store, plots, fanout, {
+  const service = new PlotService(plots, store, fanout);
+  const ingest = new Ingest(accounts, store, service, {
     idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     connectsPerMinute: options.connectsPerMinute ?? 30,
   });
-  const core: Core = { db, accounts, plots, store, fanout, ingest, log, publicUrl: '', streamUrl: '' };
+  const core: Core = { db, accounts, plots, store, fanout, service, ingest, log, publicUrl: '', streamUrl: '' };
 
   const router = new Router();
   apiRoutes(core, router);

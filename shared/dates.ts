@@ -3,6 +3,7 @@
  * a writer formats one date per point, so the "YYYY-MM-DD HH:MM:SS." part is cached per second
  * (and its "YYYY-MM-DD HH:MM:" per minute).
  */
+import { InvalidArgumentError } from './errors.js';
 
 /** Local time or UTC. Plotly's date strings carry no zone; the viewer shows them as written. */
 export type DateZone = 'local' | 'utc';
@@ -26,7 +27,7 @@ function minutePrefix(minuteStart: number, zone: DateZone): string {
 
 /** A time in ms since the epoch as whole microseconds (what a date string keeps). */
 export function toMicros(ms: number): number {
-  if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`not a time: ${ms}`);
   return Math.round(ms * 1000);
 }
 

@@ -1,7 +1,28 @@
 /**
- * Typed protocol errors (undici-style): a stable `code` for programs, a message for people that
- * names the message kind, the field and the rule.
+ * One error family, as undici's lib/core/errors.js: every error plotwire throws is a
+ * PlotwireError whose stable `code` ("PW_ERR_...") is what programs switch on. The message is
+ * for people; nothing in plotwire decides on its text.
  */
+
+export abstract class PlotwireError extends Error {
+  abstract readonly code: `PW_ERR_${string}`;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // Each class's own name ("ProtocolError"), as node prints it before the message.
+    this.name = new.target.name;
+  }
+}
+
+/** A value given to a plotwire API is out of its range or of the wrong kind (a caller's bug). */
+export class InvalidArgumentError extends PlotwireError {
+  readonly code = 'PW_ERR_INVALID_ARGUMENT';
+}
+
+/** Something plotwire needs (a file, a build product, a package folder) is missing or unreadable. */
+export class MissingFileError extends PlotwireError {
+  readonly code = 'PW_ERR_MISSING_FILE';
+}
 
 export type MessageKind =
   | 'device line'
@@ -12,8 +33,8 @@ export type MessageKind =
   | 'stream state'
   | 'bridge config';
 
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
+/** A message of either wire protocol (or a config) that breaks a rule: names the kind, the field and the rule. */
+export class ProtocolError extends PlotwireError {
   readonly code: 'PW_ERR_INVALID' | 'PW_ERR_NOT_JSON';
 
   constructor(

@@ -91,15 +91,8 @@ export const limits = {
 
 export type LimitName = keyof typeof limits;
 
-export const MAX_LINE = limits.MAX_LINE.value;
-export const MAX_SAMPLES_PER_LINE = limits.MAX_SAMPLES_PER_LINE.value;
-export const DEFAULT_BAUD = limits.DEFAULT_BAUD.value;
-export const DEFAULT_SAMPLE_RATE_HZ = limits.DEFAULT_SAMPLE_RATE_HZ.value;
-export const DEFAULT_SAMPLES_PER_LINE = limits.DEFAULT_SAMPLES_PER_LINE.value;
-export const WRITE_INTERVAL_MS = limits.WRITE_INTERVAL_MS.value;
-export const IDLE_TIMEOUT_MS = limits.IDLE_TIMEOUT_MS.value;
-export const HEARTBEAT_INTERVAL_MS = limits.HEARTBEAT_INTERVAL_MS.value;
-export const MAXPOINTS_DEFAULT = limits.MAXPOINTS_DEFAULT.value;
-export const MAXPOINTS_MAX = limits.MAXPOINTS_MAX.value;
-export const MAX_STREAM_LINE = limits.MAX_STREAM_LINE.value;
-export const MAX_BATCH_POINTS = limits.MAX_BATCH_POINTS.value;
+/** Every limit's value under its name, as the code imports them (MAX_LINE, ...). */
+const values = Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, limit.value])) as { readonly [K in LimitName]: (typeof limits)[K]['value'] };
+
+export const { MAX_LINE, MAX_SAMPLES_PER_LINE, DEFAULT_BAUD, DEFAULT_SAMPLE_RATE_HZ, DEFAULT_SAMPLES_PER_LINE, WRITE_INTERVAL_MS } = values;
+export const { IDLE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAXPOINTS_DEFAULT, MAXPOINTS_MAX, MAX_STREAM_LINE, MAX_BATCH_POINTS } = values;

@@ -5,6 +5,18 @@
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * One structured record, as the bridge's parts emit them on their 'log' events: words for people
+ * (`message`), fields for programs (--json writes them through a Logger).
+ */
+export interface LogRecord {
+  readonly level: 'info' | 'warn' | 'error';
+  /** A stable name for programs ("connected", "takeover", "bad-line", ...). */
+  readonly event: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
 export interface Logger {
   log(level: Level, event: string, message: string, fields?: Record<string, unknown>): void;
   info(event: string, message: string, fields?: Record<string, unknown>): void;

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MissingFileError } from './errors.js';
 
 function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -9,7 +10,7 @@ function findRoot(): string {
     const file = join(dir, 'package.json');
     if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'plotwire') return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the plotwire package root');
+    if (up === dir) throw new MissingFileError('cannot find the plotwire package root (a package.json named plotwire above this file)');
     dir = up;
   }
 }

@@ -4,7 +4,7 @@
  *
  * Plotly's rule, per key: a scalar appends one point, an array replaces the trace's data.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { MAX_BATCH_POINTS, MAX_STREAM_LINE } from './limits.js';
 import { ProtocolError, parseJson } from './errors.js';
 import { compile } from './validate.js';
@@ -52,32 +52,31 @@ const Points = Type.Array(Scalar, {
 const Value = Type.Union([...scalars(), Type.Array(Scalar)], {
   description: "a number, a string or null (appends a point), or an array of them (replaces the trace's data)",
 });
-const Style = (what: string) =>
-  Type.Record(Type.String(), Value, { description: `an object of ${what} properties, each ${Value.description}` });
-const StylePoints = (what: string) =>
-  Type.Record(Type.String(), Points, { description: `an object of ${what} properties, each ${Points.description}` });
+/**
+ * The data keys of a stream object, each holding `value`; marker and line hold an object of
+ * style properties, each a `value`.
+ */
+const dataProperties = <V extends TSchema>(value: V) => {
+  const style = (what: string) => Type.Optional(Type.Record(Type.String(), value, { description: `an object of ${what} properties, each ${value.description}` }));
+  return {
+    [S.X]: Type.Optional(value),
+    [S.Y]: Type.Optional(value),
+    [S.Z]: Type.Optional(value),
+    [S.TEXT]: Type.Optional(value),
+    [S.MARKER]: style('marker'),
+    [S.LINE]: style('line'),
+  };
+};
 
 /** plotwire's batch append: many points in one object, every array the same length. */
-export const AppendBatch = Type.Object(
-  {
-    [S.X]: Type.Optional(Points),
-    [S.Y]: Type.Optional(Points),
-    [S.Z]: Type.Optional(Points),
-    [S.TEXT]: Type.Optional(Points),
-    [S.MARKER]: Type.Optional(StylePoints('marker')),
-    [S.LINE]: Type.Optional(StylePoints('line')),
-  },
-  { additionalProperties: false, description: 'a batch of points: arrays of equal length under x, y, z, text, marker, line' },
-);
+export const AppendBatch = Type.Object(dataProperties(Points), {
+  additionalProperties: false,
+  description: 'a batch of points: arrays of equal length under x, y, z, text, marker, line',
+});
 
 export const StreamObject = Type.Object(
   {
-    [S.X]: Type.Optional(Value),
-    [S.Y]: Type.Optional(Value),
-    [S.Z]: Type.Optional(Value),
-    [S.TEXT]: Type.Optional(Value),
-    [S.MARKER]: Type.Optional(Style('marker')),
-    [S.LINE]: Type.Optional(Style('line')),
+    ...dataProperties(Value),
     [S.LAYOUT]: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'a plotly.js layout object' })),
     [S.APPEND]: Type.Optional(AppendBatch),
     [S.SEQ]: Type.Optional(

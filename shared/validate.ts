@@ -7,6 +7,9 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { ProtocolError, type MessageKind } from './errors.js';
 
+/** A plain JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export interface Validator<T> {
   /** Fast path: true when the value matches the schema. */
   check(value: unknown): value is T;

@@ -3,42 +3,18 @@
  * source (the server under test and bare baselines), each alone in its process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PtyPair as Pty } from '../../firmware/sim/pty.js';
+import { MissingFileError } from '../../shared/errors.js';
+import { BenchError } from './bench-error.js';
 
 // The built CLI, as users run it (npm run bench builds first): a CPU figure without tsx's loader.
 const cli = join(import.meta.dirname, '../../dist/cli/main.js');
 
-export interface Pty {
-  readonly device: string;
-  readonly feeder: string;
-  write(data: string): Promise<void>;
-  close(): void;
-}
-
-export async function pty(): Promise<Pty> {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-bench-'));
-  const device = join(dir, 'dev');
-  const feeder = join(dir, 'feed');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${feeder}`], { stdio: 'ignore' });
-  while (!(existsSync(device) && existsSync(feeder))) await new Promise((r) => setTimeout(r, 20));
-  let out: WriteStream | undefined;
-  return {
-    device,
-    feeder,
-    async write(data) {
-      out ??= createWriteStream(feeder);
-      const s = out;
-      if (!s.write(data)) await new Promise<void>((r) => s.once('drain', () => r()));
-    },
-    close() {
-      out?.destroy();
-      socat.kill('SIGTERM');
-    },
-  };
-}
+export { openPtyPair as pty, type PtyPair as Pty } from '../../firmware/sim/pty.js';
 
 export interface BridgeChild {
   readonly child: ChildProcess;
@@ -53,7 +29,7 @@ export interface BridgeChild {
 }
 
 export function startBridge(args: string[]): BridgeChild {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build (npm run bench does)`);
+  if (!existsSync(cli)) throw new MissingFileError(`${cli} is missing: run npm run build (npm run bench does)`);
   const child = spawn(process.execPath, [...(process.env.BRIDGE_NODE_FLAGS?.split(' ') ?? []), cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const waiting = new Map<string, Array<(r: Record<string, unknown>) => void>>();
   const listeners: Array<(r: Record<string, unknown>) => void> = [];
@@ -79,7 +55,7 @@ export function startBridge(args: string[]): BridgeChild {
   };
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** Writes `perSecond` lines a second for `seconds` (or as fast as `perSecond` allows), in 10 ms slices. */
 export async function feed(p: Pty, perSecond: number, seconds: number, line: (i: number) => string): Promise<number> {
@@ -121,7 +97,7 @@ export async function spawnModule(source: string, args: string[] = [], nodeArgs:
     }
   });
   child.once('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`benchmark child exited (${code}) before answering`));
+    for (const w of waiting.splice(0)) w.reject(new BenchError(`benchmark child exited (${code}) before answering`));
   });
   const nextLine = (): Promise<Record<string, unknown>> =>
     read < lines.length ? Promise.resolve(lines[read++] as Record<string, unknown>) : new Promise((resolve, reject) => waiting.push({ resolve, reject }));

@@ -1,9 +1,9 @@
 /** plotwire user add / plotwire token create|list|revoke: accounts, straight in the server's database. */
-import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../../server/data-dir.js';
 import { AccountError, Accounts } from '../../server/store/accounts.js';
 import { openDatabase } from '../../server/store/database.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, defineCommand } from '../command.js';
+import { optionSpec } from '../options.js';
 
 const dataHelp = `  --data DIR   the server's data folder (default ${defaultDataDir()}; env PLOTWIRE_DATA)
   --json       print JSON`;
@@ -22,40 +22,34 @@ function withAccounts<T>(dataDir: string | undefined, fn: (accounts: Accounts) =
 
 const print = (json: boolean | undefined, value: Record<string, unknown>, text: string): void => console.log(json ? JSON.stringify(value) : text);
 
-export const userCommand: Command = {
-  name: 'user',
-  summary: 'add a user and print its API key (user add NAME)',
-  usage: `usage: plotwire user add NAME [--data DIR] [--json]
+const userUsage = `usage: plotwire user add NAME [--data DIR] [--json]
 
 Creates a user and prints its API key, once: keys are stored only as hashes.
-${dataHelp}`,
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { data: { type: 'string' }, json: { type: 'boolean' } } });
+${dataHelp}`;
+
+export const userCommand = defineCommand(
+  { name: 'user', summary: 'add a user and print its API key (user add NAME)', usage: userUsage, options: optionSpec(['data'], ['json']), positionals: 2 },
+  (values, positionals) => {
     const [action, name] = positionals;
-    if (action !== 'add' || !name || positionals.length > 2) throw new UsageError('say: plotwire user add NAME');
+    if (action !== 'add' || !name) throw new UsageError('say: plotwire user add NAME');
     const { user, apiKey } = withAccounts(values.data, (a) => a.addUser(name));
     print(values.json, { user: user.name, apiKey }, `user ${user.name} created; API key (shown once): ${apiKey}`);
     return 0;
   },
-};
+);
 
-export const tokenCommand: Command = {
-  name: 'token',
-  summary: 'create, list or revoke stream tokens (token create --user NAME)',
-  usage: `usage: plotwire token create --user NAME [--data DIR] [--json]
+const tokenUsage = `usage: plotwire token create --user NAME [--data DIR] [--json]
        plotwire token list --user NAME [--data DIR] [--json]
        plotwire token revoke ID --user NAME [--data DIR] [--json]
 
 Stream tokens let a writer (the bridge, a Plotly script) stream to the server. A new token is
 printed once; the server keeps only its hash.
   --user NAME  the token's owner
-${dataHelp}`,
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { user: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } },
-    });
+${dataHelp}`;
+
+export const tokenCommand = defineCommand(
+  { name: 'token', summary: 'create, list or revoke stream tokens (token create --user NAME)', usage: tokenUsage, options: optionSpec(['user', 'data'], ['json']), positionals: 2 },
+  (values, positionals) => {
     const [action, id] = positionals;
     if (!values.user) throw new UsageError('--user NAME is required');
     const userName = values.user;
@@ -77,4 +71,4 @@ ${dataHelp}`,
       return 0;
     });
   },
-};
+);

@@ -1,12 +1,12 @@
 /** plotwire bridge: serial NDJSON from boards to live streams on a plotwire server. */
-import { parseArgs } from 'node:util';
 import { MAXPOINTS_MAX, ProtocolError } from '../../shared/index.js';
 import { createLogger } from '../../shared/log.js';
 import { Bridge } from '../../bridge/bridge.js';
 import { readBridgeConfig, validateBridgeConfig, type BridgeConfig } from '../../bridge/config.js';
 import { createPlot, CreatePlotError } from '../../bridge/create-plot.js';
 import { StatusReporter, type StatusMode } from '../../bridge/status.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, defineCommand, type OptionValues } from '../command.js';
+import { optionSpec } from '../options.js';
 
 const usage = `usage: plotwire bridge --serial PORT --server URL --map CHANNEL=TOKEN [--map ...] [options]
        plotwire bridge --config FILE [options]
@@ -60,33 +60,13 @@ interface Parsed {
   statsIntervalMs: number;
 }
 
-function parse(argv: string[]): Parsed {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      serial: { type: 'string' },
-      baud: { type: 'string' },
-      server: { type: 'string' },
-      map: { type: 'string', multiple: true },
-      config: { type: 'string' },
-      x: { type: 'string' },
-      utc: { type: 'boolean' },
-      legacy: { type: 'string' },
-      'buffer-mb': { type: 'string' },
-      heartbeat: { type: 'string' },
-      'max-backoff': { type: 'string' },
-      'reset-wait': { type: 'string' },
-      watchdog: { type: 'string' },
-      'read-interval': { type: 'string' },
-      'create-plot': { type: 'string' },
-      'api-key': { type: 'string' },
-      maxpoints: { type: 'string' },
-      json: { type: 'boolean' },
-      stats: { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+const options = optionSpec(
+  ['serial', 'baud', 'server', 'config', 'x', 'legacy', 'buffer-mb', 'heartbeat', 'max-backoff', 'reset-wait', 'watchdog', 'read-interval', 'create-plot', 'api-key', 'maxpoints', 'stats'],
+  ['utc', 'json'],
+  ['map'],
+);
+
+function parse(values: OptionValues<typeof options>): Parsed {
   const num = (flag: string, text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     const n = Number(text);
@@ -131,13 +111,7 @@ function parse(argv: string[]): Parsed {
   if (values.maxpoints !== undefined && config.createPlot) {
     config.createPlot = { ...(config.createPlot as object), maxpoints: num('maxpoints', values.maxpoints) };
   }
-  let valid: BridgeConfig;
-  try {
-    valid = validateBridgeConfig(config);
-  } catch (err) {
-    if (err instanceof ProtocolError) throw new UsageError(err.message);
-    throw err;
-  }
+  const valid: BridgeConfig = validateBridgeConfig(config);
   const apiKey = values['api-key'] ?? valid.createPlot?.apiKey ?? process.env.PLOTWIRE_API_KEY;
   if (valid.createPlot && !apiKey) throw new UsageError('--create-plot needs --api-key KEY (or PLOTWIRE_API_KEY)');
   const stats = num('stats', values.stats) ?? 10;
@@ -145,14 +119,12 @@ function parse(argv: string[]): Parsed {
   return { config: valid, json: values.json ?? false, apiKey, statsIntervalMs: stats * 1000 };
 }
 
-export const bridgeCommand: Command = {
-  name: 'bridge',
-  summary: 'stream serial NDJSON from boards to the server (batched, resumed, never silently lossy)',
-  usage,
-  async run(argv) {
+export const bridgeCommand = defineCommand(
+  { name: 'bridge', summary: 'stream serial NDJSON from boards to the server (batched, resumed, never silently lossy)', usage, options },
+  async (values) => {
     let parsed: Parsed;
     try {
-      parsed = parse(argv);
+      parsed = parse(values);
     } catch (err) {
       if (err instanceof ProtocolError) throw new UsageError(err.message);
       throw err;
@@ -201,4 +173,4 @@ export const bridgeCommand: Command = {
     status.stop(final);
     return 0;
   },
-};
+);

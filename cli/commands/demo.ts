@@ -1,11 +1,10 @@
 /** plotwire demo: the heart-rate demo (server + simulated Uno + bridge) until Ctrl-C. */
-import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/log.js';
 import { defaultDataDir } from '../../server/data-dir.js';
 import { DEFAULT_PORT } from '../../server/index.js';
 import { DEMO_RECORDING, startHeartDemo } from '../../demo/heart.js';
-import { UsageError, type Command } from '../command.js';
-import { intOption } from '../options.js';
+import { UsageError, defineCommand } from '../command.js';
+import { intOption, optionSpec } from '../options.js';
 
 const usage = `usage: plotwire demo [--port N] [--host ADDR] [--data DIR] [--recording FILE] [--json]
 
@@ -19,15 +18,9 @@ the live plot (raw ECG, heart rate, a marker at every beat). Ctrl-C stops everyt
   --recording FILE  an MIT-BIH .adc.csv(.gz) recording (default ${DEMO_RECORDING})
   --json            log JSON objects, one a line`;
 
-export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'run the heart-rate demo: server, simulated board, bridge, live plot',
-  usage,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, recording: { type: 'string' }, json: { type: 'boolean' } },
-    });
+export const demoCommand = defineCommand(
+  { name: 'demo', summary: 'run the heart-rate demo: server, simulated board, bridge, live plot', usage, options: optionSpec(['port', 'host', 'data', 'recording'], ['json']) },
+  async (values) => {
     const log = createLogger({ json: values.json ?? false });
     const port = intOption('--port', values.port, DEFAULT_PORT, 0, 65535);
     const demo = await startHeartDemo({
@@ -51,4 +44,4 @@ export const demoCommand: Command = {
     log.info('stopped', 'demo stopped');
     return 0;
   },
-};
+);

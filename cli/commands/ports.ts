@@ -1,6 +1,6 @@
 /** plotwire ports: lists serial ports with their USB identity and marks the likely boards. */
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../command.js';
+import { defineCommand } from '../command.js';
+import { optionSpec } from '../options.js';
 import { likelyBoard, listPorts } from '../../bridge/ports.js';
 
 const usage = `usage: plotwire ports [--json]
@@ -12,13 +12,9 @@ the bridge finds the board whatever path it gets after a replug.
 
   --json   one JSON object per port`;
 
-export const portsCommand: Command = {
-  name: 'ports',
-  summary: 'list serial ports with their USB identity; mark the likely boards',
-  usage,
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+export const portsCommand = defineCommand(
+  { name: 'ports', summary: 'list serial ports with their USB identity; mark the likely boards', usage, options: optionSpec([], ['json']) },
+  async (values) => {
     const ports = await listPorts();
     if (values.json) {
       for (const p of ports) console.log(JSON.stringify({ ...p, board: likelyBoard(p) ?? null }));
@@ -44,4 +40,4 @@ export const portsCommand: Command = {
     if (rows.some((r) => r[0] === '*')) console.log('\n* likely board; use --serial auto to pick the first');
     return 0;
   },
-};
+);

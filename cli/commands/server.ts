@@ -1,11 +1,10 @@
 /** plotwire server: runs the stream server until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/log.js';
 import { DEFAULT_PORT, startServer } from '../../server/index.js';
 import { defaultDataDir } from '../../server/data-dir.js';
-import { UsageError, type Command } from '../command.js';
-import { intOption } from '../options.js';
+import { UsageError, defineCommand } from '../command.js';
+import { intOption, optionSpec } from '../options.js';
 
 const usage = `usage: plotwire server [options]
 
@@ -25,27 +24,9 @@ Plotly's /clientresp and /apigetfile, plotwire's JSON API under /api/v1, and the
   --max-db-mib N       largest database in MiB; past it writers get 503 (default: no limit)
   --json               log JSON objects, one a line, for machines`;
 
-export const serverCommand: Command = {
-  name: 'server',
-  summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)',
-  usage,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        data: { type: 'string' },
-        'stream-port': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'public-url': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        retention: { type: 'string' },
-        'max-db-mib': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
+export const serverCommand = defineCommand(
+  { name: 'server', summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)', usage, options: optionSpec(['port', 'host', 'data', 'stream-port', 'tls-cert', 'tls-key', 'public-url', 'idle-timeout', 'retention', 'max-db-mib'], ['json']) },
+  async (values) => {
     if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
     const log = createLogger({ json: values.json ?? false });
     const read = (file: string): Buffer => {
@@ -77,4 +58,4 @@ export const serverCommand: Command = {
     });
     return 0;
   },
-};
+);

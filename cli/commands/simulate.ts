@@ -2,11 +2,11 @@
  * plotwire simulate: runs the Uno firmware in avr8js in real time, fed from a heart recording,
  * and exposes its serial port on a pseudo-terminal (for the bridge) or on standard output.
  */
-import { parseArgs } from 'node:util';
 import { RecordingError } from '../../firmware/sim/recordings.js';
 import { PREBUILT_UNO_HEX, SimulationError, startSimulation } from '../../firmware/sim/simulation.js';
 import { DEFAULT_SAMPLE_RATE_HZ } from '../../shared/limits.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, defineCommand } from '../command.js';
+import { optionSpec } from '../options.js';
 
 const PROGRESS_MS = 10_000;
 
@@ -30,24 +30,9 @@ pseudo-terminal that the bridge opens like a real board's port, or to standard o
 Progress (simulated time, how many times real time, bytes sent) goes to standard error every 10
 simulated seconds. Ctrl-C stops.`;
 
-export const simulateCommand: Command = {
-  name: 'simulate',
-  summary: 'run the Uno firmware in a simulator, fed from a recording, on a pseudo-terminal',
-  usage,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        signal: { type: 'string' },
-        hex: { type: 'string' },
-        pty: { type: 'boolean' },
-        stdout: { type: 'boolean' },
-        rate: { type: 'string' },
-        speed: { type: 'string' },
-        duration: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
+export const simulateCommand = defineCommand(
+  { name: 'simulate', summary: 'run the Uno firmware in a simulator, fed from a recording, on a pseudo-terminal', usage, options: optionSpec(['signal', 'hex', 'rate', 'speed', 'duration'], ['pty', 'stdout', 'json']) },
+  async (values) => {
     if (!values.signal) throw new UsageError('--signal FILE is required');
     if (values.pty && values.stdout) throw new UsageError('give --pty or --stdout, not both');
     const number = (name: string, text: string | undefined, fallback: number): number => {
@@ -126,4 +111,4 @@ export const simulateCommand: Command = {
     info(`stopped after ${(s.simulatedMs / 1000).toFixed(1)} s simulated, ${s.bytesOut} bytes sent`, { event: 'stopped', ...s });
     return 0;
   },
-};
+);

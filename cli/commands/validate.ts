@@ -4,9 +4,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { ProtocolError, decodeDeviceLine, decodeStreamLine } from '../../shared/index.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, defineCommand } from '../command.js';
+import { optionSpec } from '../options.js';
 
 const usage = `usage: plotwire validate [--stream] [--json] [--quiet] [FILE]
 
@@ -18,17 +18,9 @@ bad line, its number and what is wrong; then a summary. Exits 1 when any line is
   --quiet    print only the summary
   FILE       a file of lines; "-" or nothing reads standard input`;
 
-export const validateCommand: Command = {
-  name: 'validate',
-  summary: 'check device lines or stream objects (NDJSON) against the protocol',
-  usage,
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { stream: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
-    });
-    if (positionals.length > 1) throw new UsageError('give at most one FILE');
+export const validateCommand = defineCommand(
+  { name: 'validate', summary: 'check device lines or stream objects (NDJSON) against the protocol', usage, options: optionSpec([], ['stream', 'json', 'quiet']), positionals: 1 },
+  async (values, positionals) => {
     const file = positionals[0];
     const input = file === undefined || file === '-' ? process.stdin : createReadStream(file);
     const opened = new Promise<void>((resolve, reject) => {
@@ -70,4 +62,4 @@ export const validateCommand: Command = {
     }
     return invalid === 0 ? 0 : 1;
   },
-};
+);

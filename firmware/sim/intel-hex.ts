@@ -2,8 +2,9 @@
  * Intel HEX -> the AVR's program memory. Record types 00 (data), 01 (end of file), 02 and 04
  * (segment and linear base addresses); every record's checksum is verified.
  */
-export class IntelHexError extends Error {
-  override readonly name = 'IntelHexError';
+import { PlotwireError } from '../../shared/errors.js';
+export class IntelHexError extends PlotwireError {
+  readonly code = 'PW_ERR_INTEL_HEX';
 }
 
 /** Parses HEX text into a flash image of flashBytes (32 KB on an ATmega328P), erased bytes 0xFF. */

@@ -1,14 +1,17 @@
 /**
- * A pseudo-terminal from socat whose other end is a pipe to us: the serial port of a simulated
- * board, which a reader (the bridge) opens like a real board's.
+ * Serial ports without a board, from socat's pseudo-terminals: the simulator's port (its other end
+ * a pipe to us), and a linked pair for tests and benchmarks (a reader opens one end like a board's
+ * port, a writer plays the board on the other).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PlotwireError } from '../../shared/errors.js';
 
-export class PtyError extends Error {
-  override readonly name = 'PtyError';
+export class PtyError extends PlotwireError {
+  readonly code = 'PW_ERR_PTY';
 }
 
 export interface Pty {
@@ -20,14 +23,25 @@ export interface Pty {
   close(): Promise<void>;
 }
 
-export async function openPty(): Promise<Pty> {
-  const dir = mkdtempSync(join(tmpdir(), 'plotwire-sim-'));
-  const link = join(dir, 'ttyPLOTWIRE');
+export interface PtyPair {
+  /** The end a reader opens like a board's port. */
+  readonly device: string;
+  /** The end the test writes to, as the board. */
+  readonly feeder: string;
+  /** Writes to the feeder side, respecting back-pressure. */
+  write(data: string | Buffer): Promise<void>;
+  /** Ends socat: the device side then reads EIO (or a hang-up), like an unplugged board. */
+  close(): Promise<void>;
+}
+
+const READY_MS = 10_000;
+
+/** Starts socat and waits until it has made every link, or says why it could not. */
+async function socat(args: string[], links: readonly string[], stdio: 'pipe' | 'ignore'): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   let child: ChildProcess;
   try {
-    child = spawn('socat', [`PTY,raw,echo=0,link=${link}`, 'STDIO'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    child = spawn('socat', args, { stdio: [stdio, 'ignore', 'pipe'] });
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
     throw new PtyError(`cannot start socat for the pseudo-terminal: ${(err as Error).message}`);
   }
   let stderr = '';
@@ -40,17 +54,34 @@ export async function openPty(): Promise<Pty> {
     child.once('exit', (code) => reject(new PtyError(`socat exited (${code}) before the pseudo-terminal was ready: ${stderr.trim()}`)));
   });
   const ready = (async () => {
-    for (let i = 0; i < 200 && !existsSync(link); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!existsSync(link)) throw new PtyError(`socat did not create ${link}`);
+    const deadline = Date.now() + READY_MS;
+    while (!links.every((l) => existsSync(l))) {
+      if (Date.now() > deadline) throw new PtyError(`socat did not create ${links.join(' and ')} in ${READY_MS / 1000} s`);
+      await sleep(10);
+    }
   })();
   try {
     await Promise.race([ready, failed]);
   } catch (err) {
     child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   failed.catch(() => undefined);
+  return { child, exited };
+}
+
+/** A pseudo-terminal whose other end is a pipe to this process: a simulated board's serial port. */
+export async function openPty(): Promise<Pty> {
+  const dir = mkdtempSync(join(tmpdir(), 'plotwire-sim-'));
+  const link = join(dir, 'ttyPLOTWIRE');
+  let started: Awaited<ReturnType<typeof socat>>;
+  try {
+    started = await socat([`PTY,raw,echo=0,link=${link}`, 'STDIO'], [link], 'pipe');
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { child, exited } = started;
   child.stdin!.on('error', () => undefined);
   return {
     path: link,
@@ -60,6 +91,28 @@ export async function openPty(): Promise<Pty> {
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Two linked pseudo-terminals, `name`-dev and `name`-feed in `dir` (default: a new temporary folder). */
+export async function openPtyPair(dir = mkdtempSync(join(tmpdir(), 'plotwire-pty-')), name = 'pty'): Promise<PtyPair> {
+  const device = join(dir, `${name}-dev`);
+  const feeder = join(dir, `${name}-feed`);
+  const { child, exited } = await socat([`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${feeder}`], [device, feeder], 'ignore');
+  let out: WriteStream | undefined;
+  return {
+    device,
+    feeder,
+    async write(data) {
+      out ??= createWriteStream(feeder, { flags: 'w' });
+      const stream = out;
+      if (!stream.write(data)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    },
+    async close() {
+      out?.destroy();
+      child.kill('SIGTERM');
+      await exited;
     },
   };
 }

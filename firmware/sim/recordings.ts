@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { PlotwireError } from '../../shared/errors.js';
 
 /** The AVR's ADC reference (AVcc on an Uno) and resolution. */
 export const ADC_REFERENCE_VOLTS = 5;
@@ -23,8 +24,8 @@ const PPG_VOLTS_PER_UNIT = 0.25;
 const PPG_HIGH_PASS_HZ = 0.5;
 const MID_VOLTS = ADC_REFERENCE_VOLTS / 2;
 
-export class RecordingError extends Error {
-  override readonly name = 'RecordingError';
+export class RecordingError extends PlotwireError {
+  readonly code = 'PW_ERR_RECORDING';
 }
 
 export interface EcgRecord {

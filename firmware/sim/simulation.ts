@@ -20,6 +20,7 @@ import { IntelHexError, parseIntelHex, programWords } from './intel-hex.js';
 import { readSignalVolts } from './recordings.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './simulation-worker.js';
 import { UNO_CLOCK_HZ } from './uno.js';
+import { PlotwireError } from '../../shared/errors.js';
 
 /** The committed Uno image (CI checks it is exactly what the sources build). */
 export const PREBUILT_UNO_HEX =
@@ -66,8 +67,8 @@ export interface Simulation {
   stop(): Promise<void>;
 }
 
-export class SimulationError extends Error {
-  override readonly name = 'SimulationError';
+export class SimulationError extends PlotwireError {
+  readonly code = 'PW_ERR_SIMULATION';
 }
 
 /**

@@ -15,6 +15,7 @@ import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { readEnv, readPlatformioIni, type PlatformioEnv } from './platformio-ini.js';
+import { PlotwireError } from '../../shared/errors.js';
 
 const run = promisify(execFile);
 export const ROOT = join(import.meta.dirname, '../..');
@@ -39,8 +40,8 @@ export interface BoardResult {
   withinBudget: boolean;
 }
 
-export class BuildError extends Error {
-  override readonly name = 'BuildError';
+export class BuildError extends PlotwireError {
+  readonly code = 'PW_ERR_BUILD';
 }
 
 async function tool(cmd: string, args: string[]): Promise<string> {

@@ -5,6 +5,12 @@
  * users build with.
  */
 import { readFileSync } from 'node:fs';
+import { PlotwireError } from '../../shared/errors.js';
+
+/** platformio.ini cannot be read as the build needs it. */
+export class PlatformioIniError extends PlotwireError {
+  readonly code = 'PW_ERR_PLATFORMIO_INI';
+}
 
 export type IniSections = Map<string, Map<string, string>>;
 
@@ -27,7 +33,7 @@ export function parseIni(text: string): IniSections {
       return;
     }
     const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
-    if (!kv || !current) throw new Error(`platformio.ini line ${i + 1}: expected "[section]" or "key = value", got "${line.trim()}"`);
+    if (!kv || !current) throw new PlatformioIniError(`platformio.ini line ${i + 1}: expected "[section]" or "key = value", got "${line.trim()}"`);
     lastKey = kv[1]!;
     current.set(lastKey, kv[2]!);
   });
@@ -44,12 +50,12 @@ export interface PlatformioEnv {
 /** The options of [env:NAME], falling back to [env], with ${section.key} expanded. */
 export function readEnv(sections: IniSections, name: string): PlatformioEnv {
   const own = sections.get(`env:${name}`);
-  if (!own) throw new Error(`platformio.ini has no [env:${name}]`);
+  if (!own) throw new PlatformioIniError(`platformio.ini has no [env:${name}]`);
   const base = sections.get('env') ?? new Map<string, string>();
   const expand = (value: string, depth = 0): string =>
     value.replace(/\$\{([^.}]+)\.([^}]+)\}/g, (_m, sec: string, key: string) => {
       const v = sections.get(sec)?.get(key);
-      if (v === undefined || depth > 8) throw new Error(`platformio.ini: cannot resolve \${${sec}.${key}}`);
+      if (v === undefined || depth > 8) throw new PlatformioIniError(`platformio.ini: cannot resolve \${${sec}.${key}}`);
       return expand(v, depth + 1);
     });
   const get = (key: string): string | undefined => {

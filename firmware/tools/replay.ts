@@ -6,6 +6,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeDeviceLine, type BeatEvent, type DeviceLine } from '../../shared/index.js';
+import { MissingFileError, PlotwireError } from '../../shared/errors.js';
+
+/** The replay tool (the firmware's core on the host) failed. */
+export class ReplayError extends PlotwireError {
+  readonly code = 'PW_ERR_REPLAY';
+}
 
 export const REPLAY_PATH = join(import.meta.dirname, '../../build/firmware/native/replay');
 
@@ -27,7 +33,7 @@ export function replayArgs(o: ReplayOptions): string[] {
 
 /** The raw text lines replay prints for these samples. */
 export async function replayLines(codes: ArrayLike<number>, options: ReplayOptions = {}): Promise<string[]> {
-  if (!existsSync(REPLAY_PATH)) throw new Error(`${REPLAY_PATH} is missing: run npm run firmware first`);
+  if (!existsSync(REPLAY_PATH)) throw new MissingFileError(`${REPLAY_PATH} is missing: run npm run firmware first`);
   const child = spawn(REPLAY_PATH, replayArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -47,7 +53,7 @@ export async function replayLines(codes: ArrayLike<number>, options: ReplayOptio
   }
   child.stdin.end();
   const code = await done;
-  if (code !== 0) throw new Error(`replay exited with ${code}: ${Buffer.concat(err).toString().trim()}`);
+  if (code !== 0) throw new ReplayError(`replay exited with ${code}: ${Buffer.concat(err).toString().trim()}`);
   return Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '');
 }
 

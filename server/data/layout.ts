@@ -1,13 +1,13 @@
 /** plotly.js relayout semantics for stored layouts: objects merge, arrays and scalars replace, null removes. */
+import { PlotwireError } from '../../shared/errors.js';
+import { isObject } from '../../shared/validate.js';
 
 const MAX_DEPTH = 16;
 const UNSAFE = new Set(['__proto__', 'constructor', 'prototype']);
 
-export class LayoutError extends Error {
-  override readonly name = 'LayoutError';
+export class LayoutError extends PlotwireError {
+  readonly code = 'PW_ERR_LAYOUT';
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A new layout: `base` with `patch` merged in. Throws LayoutError for unsafe or too deep input. */
 export function mergeLayout(base: Record<string, unknown>, patch: Record<string, unknown>, depth = 0): Record<string, unknown> {

@@ -7,6 +7,7 @@ import { MAXPOINTS_MAX } from '../../shared/index.js';
 import type { Db } from '../store/database.js';
 import { columnLength, sliceColumns, type Columns, type DataChange } from './columns.js';
 import { RecentPoints } from './recent-points.js';
+import { PlotwireError } from '../../shared/errors.js';
 
 export interface TokenLive {
   readonly id: number;
@@ -44,8 +45,13 @@ export interface PointStoreOptions {
   readonly flushMs?: number;
 }
 
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
+/** A token id that is not in the database (a caller's bug: ids come from the database). */
+export class UnknownTokenError extends PlotwireError {
+  readonly code = 'PW_ERR_UNKNOWN_TOKEN';
+}
+
+export class StoreUnavailableError extends PlotwireError {
+  readonly code = 'PW_ERR_STORE_UNAVAILABLE';
 }
 
 export class PointStore {
@@ -76,7 +82,7 @@ export class PointStore {
     let live = this.live.get(id);
     if (live) return live;
     const row = this.db.prepare('SELECT next_seq AS next, end_index AS endIndex FROM tokens WHERE id = ?').get(id) as { next: number; endIndex: number } | undefined;
-    if (!row) throw new Error(`no token ${id}`);
+    if (!row) throw new UnknownTokenError(`no stream token with id ${id}`);
     const chunks = this.db
       .prepare('SELECT replace, end_index AS endIndex, count, columns FROM chunks WHERE token_id = ? AND end_index > ? ORDER BY id')
       .all(id, row.endIndex - MAXPOINTS_MAX) as { replace: number; endIndex: number; count: number; columns: string }[];

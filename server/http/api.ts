@@ -9,7 +9,8 @@ import { LayoutError } from '../data/layout.js';
 import type { TokenRow } from '../store/accounts.js';
 import { apiUser } from './auth.js';
 import { HttpError, readJson, sendJson, type Context, type Router } from './router.js';
-import { applyInitial, traceInput } from './trace-input.js';
+import { traceInput } from './trace-input.js';
+import { isObject } from '../../shared/validate.js';
 
 const BODY_LIMIT = 8 * 1024 * 1024;
 
@@ -45,8 +46,6 @@ const tokenJson = (t: TokenRow): Record<string, unknown> => ({
   next: t.nextSeq,
 });
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function ownPlot(core: Core, ctx: Context): Plot {
   const user = apiUser(core, ctx.req);
   const plot = core.plots.get(Number(ctx.params[0]));
@@ -81,8 +80,7 @@ export function apiRoutes(core: Core, router: Router): void {
     const explicit = typeof body.filename === 'string' && body.filename ? body.filename : undefined;
     if (explicit && core.plots.byFilename(user.id, explicit)) throw new HttpError(409, `user ${user.name} already has a plot named "${explicit}"`);
     const filename = explicit ?? core.plots.uniqueFilename(user.id, titleOf(layout) ?? 'plot');
-    const plot = core.plots.create(user.id, { filename, layout, traces: input.specs, worldReadable: body.world_readable !== false });
-    applyInitial(core, input);
+    const plot = core.service.create(user.id, { filename, layout, traces: input.specs, worldReadable: body.world_readable !== false }, input.initial);
     sendJson(res, 201, plotJson(core, plot));
   });
 
@@ -101,27 +99,26 @@ export function apiRoutes(core: Core, router: Router): void {
     if (typeof body.title === 'string') layout = { ...layout, title: { text: body.title } };
     let updated: Plot;
     try {
-      updated = core.plots.update(plot.id, {
-        ...(layout && { layout }),
-        ...(input && { traces: input.specs }),
-        ...(typeof body.filename === 'string' && { filename: body.filename }),
-        ...(typeof body.world_readable === 'boolean' && { worldReadable: body.world_readable }),
-      });
+      updated = core.service.edit(
+        plot.id,
+        {
+          ...(layout && { layout }),
+          ...(input && { traces: input.specs }),
+          ...(typeof body.filename === 'string' && { filename: body.filename }),
+          ...(typeof body.world_readable === 'boolean' && { worldReadable: body.world_readable }),
+        },
+        input?.initial,
+      );
     } catch (err) {
       if (err instanceof LayoutError) throw new HttpError(400, err.message);
       throw err;
     }
-    if (input) {
-      applyInitial(core, input);
-      core.fanout.reload(updated);
-    } else if (layout) core.fanout.layout(updated);
     sendJson(ctx.res, 200, plotJson(core, updated));
   });
 
   router.add('DELETE', /^\/api\/v1\/plots\/(\d+)$/, (ctx) => {
     const plot = ownPlot(core, ctx);
-    core.plots.delete(plot.id);
-    core.fanout.deleted(plot.id);
+    core.service.delete(plot.id);
     ctx.res.writeHead(204).end();
   });
 

@@ -8,7 +8,7 @@ import { columnLength } from '../data/columns.js';
 import type { Plot, TraceSpec } from '../store/plots.js';
 import { apiUser } from './auth.js';
 import { HttpError, readBody, sendJson, type Router } from './router.js';
-import { applyInitial, traceInput } from './trace-input.js';
+import { traceInput } from './trace-input.js';
 
 const BODY_LIMIT = 8 * 1024 * 1024;
 const FIELDS = ['un', 'key', 'origin', 'platform', 'version', 'args', 'kwargs'];
@@ -78,14 +78,14 @@ function extend(core: Core, plot: Plot, specs: TraceSpec[], initial: ReturnType<
     if (old.tokenId !== undefined) {
       const cols = spec.tokenId === undefined ? spec.data : initial.find((x) => x.tokenId === spec.tokenId)?.columns;
       const count = cols ? columnLength(cols) : 0;
-      if (cols && count > 0) core.fanout.points(old.tokenId, core.store.apply(core.store.token(old.tokenId), { append: cols, appendCount: count }));
+      if (cols && count > 0) core.service.points(old.tokenId, { append: cols, appendCount: count });
       return;
     }
     const data = { ...old.data };
     for (const [k, v] of Object.entries(spec.data ?? {})) data[k] = [...(data[k] ?? []), ...v];
     traces[i] = { ...old, data };
   });
-  return core.plots.update(plot.id, { traces });
+  return core.service.edit(plot.id, { traces });
 }
 
 export function plotlyRoutes(core: Core, router: Router): void {
@@ -107,20 +107,14 @@ export function plotlyRoutes(core: Core, router: Router): void {
       let plot: Plot;
       let warning = '';
       if (fileopt === 'new' || !existing) {
-        plot = core.plots.create(user.id, { filename: core.plots.uniqueFilename(user.id, filename), layout, traces: input.specs, worldReadable });
-        applyInitial(core, input);
+        plot = core.service.create(user.id, { filename: core.plots.uniqueFilename(user.id, filename), layout, traces: input.specs, worldReadable }, input.initial);
         if (fileopt !== 'new' && fileopt !== 'overwrite' && !existing) warning = `no plot named "${filename}" to ${fileopt}: created it`;
       } else if (fileopt === 'overwrite') {
-        plot = core.plots.update(existing.id, { layout, traces: input.specs, worldReadable });
-        applyInitial(core, input);
-        core.fanout.reload(plot);
+        plot = core.service.edit(existing.id, { layout, traces: input.specs, worldReadable }, input.initial);
       } else if (fileopt === 'extend') {
         plot = extend(core, existing, input.specs, input.initial);
-        core.fanout.reload(plot);
       } else if (fileopt === 'append') {
-        plot = core.plots.update(existing.id, { traces: [...existing.traces, ...input.specs] });
-        applyInitial(core, input);
-        core.fanout.reload(plot);
+        plot = core.service.edit(existing.id, { traces: [...existing.traces, ...input.specs] }, input.initial);
       } else {
         return sendJson(res, 200, answer({ error: `fileopt must be new, overwrite, extend or append (got "${fileopt}")` }));
       }

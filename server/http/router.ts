@@ -1,8 +1,9 @@
 /** A small router for node:http with typed errors and bounded bodies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PlotwireError } from '../../shared/errors.js';
 
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
+export class HttpError extends PlotwireError {
+  readonly code = 'PW_ERR_HTTP';
   constructor(
     readonly status: number,
     message: string,

@@ -4,21 +4,21 @@
  */
 import type { Core } from '../core.js';
 import { columnLength, type Columns } from '../data/columns.js';
+import type { InitialData } from '../plot-service.js';
 import { checkMaxpoints, splitTrace, type TraceSpec } from '../store/plots.js';
 import { HttpError } from './router.js';
+import { isObject } from '../../shared/validate.js';
 
 export interface TraceInput {
   readonly specs: TraceSpec[];
   /** Data sent with a streamed trace: it becomes the token's data (a replace). */
-  readonly initial: { tokenId: number; columns: Columns }[];
+  readonly initial: InitialData;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function traceInput(core: Core, userId: number, traces: unknown): TraceInput {
   if (!Array.isArray(traces)) throw new HttpError(400, 'traces must be an array of trace objects');
   const specs: TraceSpec[] = [];
-  const initial: TraceInput['initial'] = [];
+  const initial: { tokenId: number; columns: Columns }[] = [];
   traces.forEach((trace: unknown, i) => {
     if (!isObject(trace)) throw new HttpError(400, `trace ${i} must be an object`);
     const stream = isObject(trace.stream) ? trace.stream : {};
@@ -42,12 +42,4 @@ export function traceInput(core: Core, userId: number, traces: unknown): TraceIn
     if (columnLength(data) > 0) initial.push({ tokenId: row.id, columns: data });
   });
   return { specs, initial };
-}
-
-/** Writes the data sent with streamed traces into their tokens. */
-export function applyInitial(core: Core, input: TraceInput): void {
-  for (const { tokenId, columns } of input.initial) {
-    const applied = core.store.apply(core.store.token(tokenId), { replace: columns, appendCount: 0 });
-    core.fanout.points(tokenId, applied);
-  }
 }

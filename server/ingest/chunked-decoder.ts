@@ -4,9 +4,10 @@
  * "\r\n0\r\n\r\n", an extra CRLF where a chunk size belongs. Blank lines before a size are
  * skipped; anything else malformed is a FramingError (520, error in request stream).
  */
+import { PlotwireError } from '../../shared/errors.js';
 
-export class FramingError extends Error {
-  override readonly name = 'FramingError';
+export class FramingError extends PlotwireError {
+  readonly code = 'PW_ERR_FRAMING';
 }
 
 const MAX_SIZE_LINE = 1024;

@@ -7,8 +7,7 @@ import type { StreamObject } from '../../shared/index.js';
 import { dataChange } from '../data/columns.js';
 import type { PointStore } from '../data/point-store.js';
 import type { Accounts } from '../store/accounts.js';
-import type { Plots } from '../store/plots.js';
-import type { Fanout } from '../viewers/fanout.js';
+import type { PlotService } from '../plot-service.js';
 import { StreamSession, streamEnd, type StreamEnd } from './stream-session.js';
 
 export interface IngestOptions {
@@ -25,8 +24,7 @@ export class Ingest {
   constructor(
     private readonly accounts: Accounts,
     private readonly store: PointStore,
-    private readonly plots: Plots,
-    private readonly fanout: Fanout,
+    private readonly service: PlotService,
     private readonly options: IngestOptions,
   ) {}
 
@@ -83,15 +81,10 @@ export class Ingest {
 
   /** Applies one object for a token; returns the points it appended. */
   apply(tokenId: number, object: StreamObject): number {
-    if (object.layout) {
-      for (const { plot } of this.plots.forToken(tokenId)) this.fanout.layout(this.plots.update(plot.id, { layout: object.layout }));
-    }
+    if (object.layout) this.service.relayoutToken(tokenId, object.layout);
     const change = dataChange(object);
     if (!change.replace && !change.append) return 0;
-    const live = this.store.token(tokenId);
-    const applied = this.store.apply(live, change, object.seq);
-    this.fanout.points(tokenId, applied);
-    return change.appendCount - applied.duplicates;
+    return change.appendCount - this.service.points(tokenId, change, object.seq).duplicates;
   }
 
   private admit(tokenId: number): boolean {

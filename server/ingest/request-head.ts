@@ -1,4 +1,5 @@
 /** Parses the head of an HTTP/1.x request (request line and headers) for the streaming endpoint. */
+import { PlotwireError } from '../../shared/errors.js';
 
 export const MAX_HEAD = 16 * 1024;
 
@@ -10,8 +11,8 @@ export interface RequestHead {
   readonly headers: ReadonlyMap<string, string[]>;
 }
 
-export class HeadError extends Error {
-  override readonly name = 'HeadError';
+export class HeadError extends PlotwireError {
+  readonly code = 'PW_ERR_BAD_HEAD';
 }
 
 export function header(head: RequestHead, name: string): string | undefined {

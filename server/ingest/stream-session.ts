@@ -5,7 +5,7 @@
 import { MAX_STREAM_LINE, ProtocolError, decodeStreamLine, statusOf } from '../../shared/index.js';
 import { StoreUnavailableError } from '../data/point-store.js';
 import { LayoutError } from '../data/layout.js';
-import { LineSplitter, LineTooLongError } from './line-splitter.js';
+import { LineTooLongError, StreamLineFramer } from './stream-line-framer.js';
 
 /** How a stream ended: the status and the JSON body the writer gets. */
 export interface StreamEnd {
@@ -27,7 +27,7 @@ export function streamEnd(status: number, detail: Record<string, unknown> = {}):
 }
 
 export class StreamSession {
-  private readonly lines: LineSplitter;
+  private readonly lines: StreamLineFramer;
   private lineNo = 0;
   private points = 0;
   private idle: NodeJS.Timeout;
@@ -41,7 +41,7 @@ export class StreamSession {
     private readonly idleTimeoutMs: number,
     private readonly finish: (end: StreamEnd) => void,
   ) {
-    this.lines = new LineSplitter(MAX_STREAM_LINE, (line) => this.line(line));
+    this.lines = new StreamLineFramer(MAX_STREAM_LINE, (line) => this.line(line));
     this.idle = setTimeout(() => this.timeout(), idleTimeoutMs);
   }
 

@@ -1,6 +1,7 @@
 /** Users with their API keys, stream tokens and browser sessions. */
 import type { Db } from './database.js';
 import { hashSecret, newSecret, secretMatches } from './secrets.js';
+import { PlotwireError } from '../../shared/errors.js';
 
 export interface User {
   readonly id: number;
@@ -20,8 +21,8 @@ export interface TokenRow {
 export const USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const SESSION_MS = 30 * 24 * 3600 * 1000;
 
-export class AccountError extends Error {
-  override readonly name = 'AccountError';
+export class AccountError extends PlotwireError {
+  readonly code = 'PW_ERR_ACCOUNT';
 }
 
 const tokenColumns = 'id, user_id AS userId, hint, created_at AS createdAt, revoked_at AS revokedAt, next_seq AS nextSeq, end_index AS endIndex';

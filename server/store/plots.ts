@@ -7,6 +7,7 @@ import type { Columns } from '../data/columns.js';
 import { mergeLayout } from '../data/layout.js';
 import type { Db } from './database.js';
 import { newSecret } from './secrets.js';
+import { PlotwireError } from '../../shared/errors.js';
 
 export interface TraceSpec {
   /** plotly.js trace attributes other than the data arrays and `stream` (type, mode, name, styles). */
@@ -40,8 +41,8 @@ export interface PlotInput {
   readonly worldReadable: boolean;
 }
 
-export class PlotError extends Error {
-  override readonly name = 'PlotError';
+export class PlotError extends PlotwireError {
+  readonly code = 'PW_ERR_PLOT';
 }
 
 interface PlotRow {

@@ -107,6 +107,12 @@ export class Fanout {
     if (this.audiences.has(plot.id)) this.send(plot, 'init', figure(plot, this.store));
   }
 
+  /** The plot changed without a layout or trace edit (renamed, made private): its access is checked again. */
+  changed(plot: Plot): void {
+    const audience = this.audiences.get(plot.id);
+    if (audience) this.recheck(audience, plot);
+  }
+
   deleted(plotId: number): void {
     for (const res of this.audiences.get(plotId)?.viewers.keys() ?? []) res.end('event: deleted\ndata: {}\n\n');
     this.audiences.delete(plotId);
@@ -121,11 +127,7 @@ export class Fanout {
   private send(plot: Plot, event: string, data: Record<string, unknown>, at?: Indices): void {
     const audience = this.audiences.get(plot.id);
     if (!audience) return;
-    if (audience.plot !== plot) {
-      // The plot changed (it may have become private): viewers who may no longer see it are let go.
-      audience.plot = plot;
-      for (const [res, mayView] of audience.viewers) if (!mayView(plot)) res.end();
-    }
+    this.recheck(audience, plot);
     // Encoded once for every viewer.
     const bytes = Buffer.from(this.message(plot, event, data, at));
     for (const res of audience.viewers.keys()) {
@@ -133,6 +135,13 @@ export class Fanout {
       if (res.writableLength > MAX_BUFFERED) res.destroy();
       else res.write(bytes);
     }
+  }
+
+  /** The plot changed (it may have become private): viewers who may no longer see it are let go. */
+  private recheck(audience: Audience, plot: Plot): void {
+    if (audience.plot === plot) return;
+    audience.plot = plot;
+    for (const [res, mayView] of audience.viewers) if (!mayView(plot)) res.end();
   }
 
   /** The whole figure as an init message, built once for all who join while the plot stays the same. */

@@ -15,7 +15,8 @@ declare const Plotly: PlotlyApi;
 /** One array per data path ("x", "marker.size"), all the same length: what the server keeps. */
 type Columns = Record<string, unknown[]>;
 type Update = Record<string, unknown>;
-type Trace = Record<string, unknown> & { stream?: { maxpoints?: number } };
+/** The server gives every trace its stream.maxpoints (server/data/figure.ts): the points it keeps. */
+type Trace = Record<string, unknown> & { stream: { maxpoints: number } };
 
 interface Figure {
   data: Trace[];
@@ -27,7 +28,6 @@ interface Pending {
   length: number;
 }
 
-const MAXPOINTS_DEFAULT = 500;
 /** A display frame (60 Hz). */
 const FRAME_MS = 1000 / 60;
 const RATE_WINDOW_MS = 5000;
@@ -154,7 +154,7 @@ function queueAppend(traces: number[], cols: Columns): void {
   const n = lengthOf(cols);
   received += n * traces.length;
   lastDataAt = performance.now();
-  for (const i of traces) pending.set(i, concat(pending.get(i), cols, maxpoints[i] ?? MAXPOINTS_DEFAULT));
+  for (const i of traces) pending.set(i, concat(pending.get(i), cols, maxpoints[i] as number));
   requestDraw();
 }
 
@@ -193,7 +193,7 @@ async function extend(batch: Map<number, Pending>): Promise<void> {
     let group = groups.get(id);
     if (!group) groups.set(id, (group = { indices: [], update: Object.fromEntries(keys.map((k) => [k, []])), max: [] }));
     group.indices.push(i);
-    group.max.push(maxpoints[i] ?? MAXPOINTS_DEFAULT);
+    group.max.push(maxpoints[i] as number);
     for (const key of keys) group.update[key]?.push(cols[key] ?? nulls(length));
   }
   for (const { update, indices, max } of groups.values()) {
@@ -217,7 +217,7 @@ async function addPaths(i: number, cols: Columns): Promise<void> {
 
 function onInit(fig: Figure): void {
   pending = new Map();
-  maxpoints = fig.data.map((t) => t.stream?.maxpoints ?? MAXPOINTS_DEFAULT);
+  maxpoints = fig.data.map((t) => t.stream.maxpoints);
   paths = fig.data.map(dataPaths);
   layout = fig.layout;
   setTitle();

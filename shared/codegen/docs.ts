@@ -7,6 +7,7 @@ import { limits } from '../limits.js';
 import { statusCodes } from '../status.js';
 import { AppendBatch, StreamObject } from '../stream-objects.js';
 import { headerSections } from './header.js';
+import { CodegenError } from './codegen-error.js';
 
 export const DOCS_PATH = 'docs/protocol.md';
 
@@ -50,7 +51,7 @@ export function renderDocs(current: string): string {
     const end = `<!-- END GENERATED: ${name} -->`;
     const from = doc.indexOf(begin);
     const to = doc.indexOf(end);
-    if (from < 0 || to < from) throw new Error(`${DOCS_PATH} lacks the markers "${begin}" ... "${end}"`);
+    if (from < 0 || to < from) throw new CodegenError(`${DOCS_PATH} lacks the markers "${begin}" ... "${end}"`);
     doc = `${doc.slice(0, from + begin.length)}\n${render()}\n${doc.slice(to)}`;
   }
   return doc;

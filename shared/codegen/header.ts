@@ -14,6 +14,7 @@ import {
   logLevels,
   signalStates,
 } from '../device-lines.js';
+import { CodegenError } from './codegen-error.js';
 
 export const HEADER_PATH = 'firmware/include/plotwire_protocol.h';
 
@@ -27,7 +28,7 @@ export interface Constant {
 }
 
 const cNumber = (n: number): string => {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`limit ${n} does not fit a uint32 literal`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new CodegenError(`limit ${n} does not fit a uint32 literal`);
   // AVR's int is 16 bits: larger values need the long suffix to keep their value.
   return n > 0xffff ? `${n}UL` : `${n}u`;
 };
@@ -70,7 +71,7 @@ export function headerSections(): { title: string; constants: Constant[] }[] {
       title: 'Keys of device lines (shared/device-lines.ts)',
       constants: Object.entries(deviceKeys).map(([name, key]) => {
         const doc = docs.get(key);
-        if (!doc) throw new Error(`device key "${key}" has no description in any schema`);
+        if (!doc) throw new CodegenError(`device key "${key}" has no description in any schema`);
         return { name: `PW_KEY_${name}`, literal: cString(key), value: key, doc };
       }),
     },

@@ -8,11 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { sleep, until } from '../helpers/wait.js';
 import { DATE_PATTERN } from '../../shared/index.js';
 import type { StreamClientStats } from '../../bridge/stream-client.js';
 import type { BoardStats } from '../../bridge/board.js';
 import { startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { openPtyPair, type PtyPair } from '../../firmware/sim/pty.js';
 import { addUser, createToken, startServerProcess, storedPoints, streamNext, type ServerProcess } from './helpers/server-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-resume-'));
@@ -28,13 +29,12 @@ afterAll(async () => {
 const RATE = 1000;
 const SECONDS = 10;
 const TOTAL = RATE * SECONDS;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('1 kHz for 10 s with the server killed and restarted: every point exactly once, in order', { timeout: 90_000 }, async () => {
   server = await startServerProcess(join(dir, 'data'));
   const apiKey = addUser(join(dir, 'data'), 'alice');
   const token = createToken(join(dir, 'data'), 'alice');
-  pty = await ptyPair(dir, 'resume');
+  pty = await openPtyPair(dir, 'resume');
   bridge = startBridge([
     '--serial', pty.device, '--server', server.url, '--map', `v=${token}`,
     '--reset-wait', '0', '--watchdog', '0', '--max-backoff', '0.4', '--stats', '0.5',
@@ -65,13 +65,9 @@ it('1 kHz for 10 s with the server killed and restarted: every point exactly onc
   }
   for (const [, event] of events) await event();
 
-  // Everything the bridge read must end up stored; give the resume a moment.
-  let next = 0;
-  for (let i = 0; i < 200 && next < TOTAL; i++) {
-    await sleep(100);
-    next = await streamNext(server.url, token);
-  }
-  expect(next).toBe(TOTAL);
+  // Everything the bridge read must end up stored, once the last resume has caught up.
+  await until('every point stored', async () => (await streamNext(server!.url, token)) >= TOTAL, 20_000);
+  expect(await streamNext(server.url, token)).toBe(TOTAL);
   const points = await storedPoints(server.url, apiKey, String(plot.id));
   expect(points).toHaveLength(TOTAL);
   expect(points.map((p) => p.y)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));

@@ -7,11 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { Board } from '../../bridge/board.js';
-import type { LogRecord } from '../../bridge/log.js';
+import type { LogRecord } from '../../shared/log.js';
 import type { PortInfo } from '../../bridge/ports.js';
 import { SerialSource } from '../../bridge/serial-source.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { openPtyPair, type PtyPair } from '../../firmware/sim/pty.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-reopen-'));
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -20,22 +21,9 @@ afterEach(async () => {
 });
 
 async function pty(name: string): Promise<PtyPair> {
-  const p = await ptyPair(dir, name);
+  const p = await openPtyPair(dir, name);
   cleanup.push(() => p.close());
   return p;
-}
-
-function until<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      const v = get();
-      if (v !== undefined && v !== false) return resolve(v);
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
 }
 
 const identity = { vendorId: '2341', productId: '0043', serialNumber: '85736323838351F0E1C1' };
@@ -73,9 +61,9 @@ describe('serial source', () => {
     expect(source.stats.path).toBe(second.device);
     await second.write('{"v":2}\n');
     await other.write('{"v":666}\n');
-    await until('second line', () => lines.length === 2);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(lines).toEqual(['{"v":1}', '{"v":2}']);
+    await second.write('{"v":3}\n');
+    await until('the lines after the reopen', () => lines.length === 3);
+    expect(lines).toEqual(['{"v":1}', '{"v":2}', '{"v":3}']);
   });
 
   it.each([52, 0])('reads a burst far larger than the tty buffer whole and in order (read interval %i ms)', async (readIntervalMs) => {
@@ -112,7 +100,7 @@ describe('serial source', () => {
     source.on('log', (r) => logs.push(r));
     source.start();
     await until('wait message', () => logs.find((r) => r.event === 'serial-wait'));
-    await new Promise((r) => setTimeout(r, 300));
+    await until('five more looks for the port', () => source.stats.searches >= 6);
     expect(logs.filter((r) => r.event === 'serial-wait')).toHaveLength(1);
     expect(logs[0]?.message).toMatch(/waiting for .*nothing-here to appear/);
   });
@@ -143,7 +131,7 @@ describe('board reset wait', () => {
     board.start();
     await until('open', () => board.source.state === 'open');
     await p.write('{"v":1}\n{"v":2}\n');
-    await new Promise((r) => setTimeout(r, 100));
+    await until('both lines read', () => board.stats.decoder.lines === 2);
     expect(got).toEqual([]);
     await p.write('{"hello":1,"fw":"1","board":"uno","rate":100,"ch":["v"]}\n{"v":3}\n');
     await until('after hello', () => got.length === 1);
@@ -152,11 +140,11 @@ describe('board reset wait', () => {
 
     // Reopen with no hello: the held lines are passed on when the wait ends.
     await p.close();
-    const q = await ptyPair(dir, 'reset');
+    const q = await openPtyPair(dir, 'reset');
     cleanup.push(() => q.close());
     await until('reopened', () => board.source.stats.opens === 2);
     await q.write('{"v":4}\n{"v":5}\n');
-    await new Promise((r) => setTimeout(r, 150));
+    await until('both lines read', () => board.stats.decoder.lines === 6);
     expect(got).toEqual([3]);
     await until('released after the wait', () => got.length === 3);
     expect(got).toEqual([3, 4, 5]);

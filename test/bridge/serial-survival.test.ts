@@ -7,11 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { MAX_LINE } from '../../shared/index.js';
 import type { BoardStats } from '../../bridge/board.js';
 import type { StreamClientStats } from '../../bridge/stream-client.js';
 import { startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { openPtyPair, type PtyPair } from '../../firmware/sim/pty.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-survive-'));
 let pty: PtyPair | undefined;
@@ -25,7 +26,7 @@ const hello = '{"hello":1,"fw":"0.1.0","board":"uno","rate":1000,"ch":["v"]}\n';
 const sample = (n: number) => `{"n":${n},"t":${1000 + n},"v":${n}}\n`;
 
 it('survives noise, overlong lines and a 100 MB flood with exact counts and bounded memory', { timeout: 120_000 }, async () => {
-  pty = await ptyPair(dir, 'survive');
+  pty = await openPtyPair(dir, 'survive');
   // Nothing listens on port 9 of loopback: the points stay buffered, which is fine here.
   bridge = startBridge(['--serial', pty.device, '--server', 'http://127.0.0.1:9', '--map', 'v=tok', '--reset-wait', '0', '--watchdog', '0', '--stats', '0.2']);
   await bridge.waitFor((r) => r.event === 'serial-open');
@@ -57,11 +58,7 @@ it('survives noise, overlong lines and a 100 MB flood with exact counts and boun
   await pty.write('\n');
   for (let i = 0; i < 50; i++) await pty.write(sample(n++));
   // Wait until the bridge has read everything: the last sample is counted.
-  for (let i = 0; i < 600; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const lastStats = await statsNow(bridge);
-    if (lastStats >= 200) break;
-  }
+  await until('the last sample counted', async () => (await statsNow(bridge!)) >= 200, 60_000);
   clearInterval(sampler);
 
   const final = await bridge.stop();

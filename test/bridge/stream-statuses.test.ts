@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { LogRecord } from '../../bridge/log.js';
+import { sleep, until } from '../helpers/wait.js';
+import type { LogRecord } from '../../shared/log.js';
 import { StreamClient, type StreamClientOptions } from '../../bridge/stream-client.js';
 import { api, createPlot, testServer } from '../server/helpers.js';
 import { addUser, createToken, createTokenWithId, startServerProcess, streamNext, type ServerProcess } from './helpers/server-process.js';
@@ -42,14 +43,6 @@ function client(options: StreamClientOptions): { c: StreamClient; logs: LogRecor
   return { c, logs };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('StreamClient and the real server', () => {
   it('404: an unknown token stops, says why, and drops what it held (counted)', async () => {
@@ -63,7 +56,8 @@ describe('StreamClient and the real server', () => {
     expect(why.reason).toMatch(/refused token no-such-token with 404 Not Found: this stream token is not registered/);
     expect(c.state).toBe('stopped');
     c.push(2, 2);
-    await sleep(300);
+    // Stopped for good: its loop has ended, so nothing more can connect.
+    await c.close(100);
     expect(c.stats).toMatchObject({ dropped: 2, reconnects: 0, lastStatus: 404 });
     expect(logs.filter((r) => r.event === 'connected')).toHaveLength(0);
   });
@@ -112,9 +106,9 @@ describe('StreamClient and the real server', () => {
     await until('reconnected', () => quiet.c.stats.reconnects >= 1 && quiet.c.state === 'streaming');
     quiet.c.push(1, 42);
     await until('point stored after the 408', async () => (await streamNext(s.url, quiet.c.token)) === 1);
-    await sleep(1_200);
+    // Heartbeats every 100 ms for twice the idle timeout: a stream that only beats stays open.
+    await until('1.2 s of heartbeats', () => beating.c.stats.heartbeats >= 12);
     expect(beating.c.stats).toMatchObject({ reconnects: 0, errors: 0, state: 'streaming' });
-    expect(beating.c.stats.heartbeats).toBeGreaterThanOrEqual(5);
   });
 
   it('connection refused: buffers, backs off, and delivers everything once the server is up', async () => {
@@ -205,8 +199,15 @@ describe('StreamClient and the real server', () => {
       await until('two 423s', () => logs.filter((r) => r.status === 423).length >= 2);
       const locked = logs.find((r) => r.status === 423);
       expect(locked?.message).toMatch(/423 Locked: more than 2 connections a minute for this token; reconnecting/);
-      const delays = logs.filter((r) => r.event === 'backoff').map((r) => r.attempt as number);
-      expect(delays.at(-1)).toBeGreaterThan(delays[0] as number);
+      // Each failure counts as one more attempt, and waits within the backoff's bounds.
+      const backoffs = logs.filter((r) => r.event === 'backoff');
+      const attempts = backoffs.map((r) => r.attempt as number);
+      expect(attempts.length).toBeGreaterThanOrEqual(2);
+      expect(attempts).toEqual(attempts.map((_, i) => (attempts[0] as number) + i));
+      for (const r of backoffs) {
+        expect(r.delayMs).toBeGreaterThanOrEqual(10);
+        expect(r.delayMs).toBeLessThanOrEqual(200);
+      }
       c.push(2, 2);
       expect(c.state).not.toBe('stopped');
       expect(c.stats).toMatchObject({ dropped: 0, stored: 1, buffered: 1 });

@@ -7,9 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { sleep, until } from '../helpers/wait.js';
 import type { StreamClientStats } from '../../bridge/stream-client.js';
 import { startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
-import { ptyPair, type PtyPair } from './helpers/pty.js';
+import { openPtyPair, type PtyPair } from '../../firmware/sim/pty.js';
 import { addUser, createToken, startServerProcess, storedPoints, streamNext, type ServerProcess } from './helpers/server-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-takeover-'));
@@ -22,7 +23,6 @@ afterAll(async () => {
   server?.child.kill('SIGKILL');
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const common = ['--reset-wait', '0', '--watchdog', '0', '--max-backoff', '0.3', '--stats', '0.5'];
 
 /** Writes `lines` sample lines at about 1 kHz. */
@@ -40,7 +40,7 @@ it('two bridges on one token: the older reports the takeover and stops; no flapp
   server = await startServerProcess(data);
   addUser(data, 'alice');
   const token = createToken(data, 'alice');
-  const [a, b] = [await ptyPair(dir, 'a'), await ptyPair(dir, 'b')];
+  const [a, b] = [await openPtyPair(dir, 'a'), await openPtyPair(dir, 'b')];
   ptys.push(a, b);
 
   const first = startBridge(['--serial', a.device, '--server', server.url, '--map', `v=${token}`, ...common]);
@@ -59,11 +59,10 @@ it('two bridges on one token: the older reports the takeover and stops; no flapp
   // Both boards keep sending for 3 s: only the second bridge's stream carries on.
   const before = await streamNext(server.url, token);
   await Promise.all([feed(a, 300, 3000), feed(b, 0, 3000)]);
-  let after = before;
-  for (let i = 0; i < 100 && after - before < 3000; i++) {
-    await sleep(100);
-    after = await streamNext(server.url, token);
-  }
+  const after = await until('the second board\'s lines stored', async () => {
+    const next = await streamNext(server!.url, token);
+    return next - before >= 3000 && next;
+  });
   // The second board's 3000 lines (a few more would be the first's last ones before the 449).
   expect(after - before).toBeGreaterThanOrEqual(3000);
 
@@ -86,7 +85,7 @@ it('--legacy mean: one point per 50 ms window, the rest counted as dropped', { t
   const data = join(dir, 'data');
   const apiKey = addUser(data, 'bob');
   const token = createToken(data, 'bob');
-  const p = await ptyPair(dir, 'legacy');
+  const p = await openPtyPair(dir, 'legacy');
   ptys.push(p);
   const bridge = startBridge([
     '--serial', p.device, '--server', server!.url, '--map', `v=${token}`, '--legacy', 'mean', '--x', 'seconds',
@@ -97,7 +96,8 @@ it('--legacy mean: one point per 50 ms window, the rest counted as dropped', { t
   await bridge.waitFor((r) => r.event === 'serial-open');
   expect((await bridge.waitFor((r) => r.event === 'connected')).msg).toMatch(/legacy, mean/);
   await feed(p, 0, 1000);
-  await sleep(300);
+  // Every line read and handed to the stream before it stops (a stats record says so).
+  await bridge.waitFor((r) => r.event === 'stats' && (r.streams as StreamClientStats[])[0]?.pushed === 1000);
   const final = await bridge.stop();
   const s = (final.streams as StreamClientStats[])[0]!;
   const points = await storedPoints(server!.url, apiKey, String(plot.id));

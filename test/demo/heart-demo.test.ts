@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { createLogger } from '../../shared/log.js';
 import { DEMO_RECORDING, startHeartDemo, type HeartDemo } from '../../demo/heart.js';
 import { adcCodes, readSignalVolts } from '../../firmware/sim/recordings.js';
@@ -59,7 +60,9 @@ it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of t
     const [, bpm] = await traces(a);
     bpm!.x.forEach((x, i) => bpmSeen.set(x, bpm!.y[i]!));
     if (done) break;
-    await a.waitForTimeout(2000);
+    // The page keeps 12 beats: look again after two more simulated seconds (a beat or two).
+    const at = demo.simulation.stats().simulatedMs;
+    await until('two more simulated seconds', () => demo.simulation.stats().simulatedMs >= at + 2000, 30_000);
   }
 
   // Page A's samples are the firmware's: ADC codes of the recording as the board's pin saw them.

@@ -6,6 +6,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../helpers/wait.js';
 import { api, createPlot, serverProcess, tempDir, testServer, type TestServer } from '../server/helpers.js';
 import { launchChromium, openPage, plotted, viewerStats } from './browser.js';
 import { TestWriter, waveY } from './writer.js';
@@ -20,7 +21,6 @@ afterAll(async () => {
   await s?.close();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const POLL = { timeout: 10_000, interval: 50 };
 
 const textOf = (page: Page, selector: string): Promise<string | null> => page.locator(selector).first().textContent();
@@ -132,7 +132,7 @@ describe('live points', () => {
     expect(stats.draws).toBeLessThan(stats.updates / 5);
     // The header shows the rate it measured.
     await expect.poll(() => textOf(page, '#rate'), POLL).toMatch(/^[\d,.]+ points\/s · [\d,.]+ updates\/s$|^no new points for \d+ s$/);
-    expect(Number(await page.locator('#rate').getAttribute('data-points-per-second'))).toBeGreaterThanOrEqual(0);
+    expect(await page.locator('#rate').getAttribute('data-points-per-second')).toMatch(/^\d+(\.\d+)?$/);
     expect(await writer.end()).toMatchObject({ status: 200, points: sent });
     expect(page.errors).toEqual([]);
     await closeAll(page);

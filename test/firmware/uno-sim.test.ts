@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { DEFAULT_SAMPLES_PER_LINE, DEFAULT_SAMPLE_RATE_HZ, decodeDeviceLine, type DeviceLine, type QualityEvent } from '../../shared/index.js';
 import { BUILD_DIR, PREBUILT_UNO_HEX } from '../../firmware/tools/build.js';
 import { beatsOf, replayLines } from '../../firmware/tools/replay.js';
@@ -144,7 +145,7 @@ describe('plotwire simulate', () => {
       let got = '';
       reader.stdout.on('data', (b: Buffer) => (got += b.toString('latin1')));
       // Real time: about 100 lines a second; allow for a busy machine.
-      for (let i = 0; i < 100 && got.split('\n').length < 60; i++) await new Promise((r) => setTimeout(r, 100));
+      await until('60 lines', () => got.split('\n').length >= 60);
       reader.kill();
       const lines = got.split('\n').slice(0, -1);
       expect(lines[0]).toMatch(/^\{"hello":1,/);

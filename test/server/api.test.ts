@@ -1,6 +1,6 @@
 /** The JSON API, Plotly's REST calls, access to private plots, and the pages' safety. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, chunk, createPlot, rawExchange, streamHead, testServer, type TestServer } from './helpers.js';
+import { api, chunk, createPlot, rawExchange, streamHead, testServer, withTestServer, type TestServer } from './helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -186,14 +186,11 @@ describe('private plots and page safety', () => {
 
 describe('slow, idle and oversized clients', () => {
   it('a request head that never finishes is answered 408', async () => {
-    const t = await testServer({ headTimeoutMs: 300 });
-    try {
+    await withTestServer({ headTimeoutMs: 300 }, async (t) => {
       const res = await rawExchange(t.port, ['POST / HTTP/1.1\r\nHost: x\r\n', 2000], { keepOpen: true });
       expect(res.status).toBe(408);
       expect(res.json.error).toContain('request head');
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('an API body over 8 MiB is refused with 413', async () => {
@@ -205,8 +202,7 @@ describe('slow, idle and oversized clients', () => {
 
 describe('retention', () => {
   it('keeps the newest --retention points of a token on disk', async () => {
-    const t = await testServer({ retentionPoints: 100 });
-    try {
+    await withTestServer({ retentionPoints: 100 }, async (t) => {
       const token = t.newToken();
       const plot = await createPlot(t, [token]);
       const lines = Array.from({ length: 5 }, (_, i) => chunk(`${JSON.stringify({ append: { y: Array.from({ length: 50 }, (_, j) => i * 50 + j) } })}\n`));
@@ -214,8 +210,6 @@ describe('retention', () => {
       t.server.core.store.enforceRetention();
       const rows = (await api(t, 'GET', `/api/v1/plots/${plot.id}/traces/0/data`)).text.trim().split('\n');
       expect(rows.map((r) => (JSON.parse(r) as { y: number }).y)).toEqual(Array.from({ length: 100 }, (_, i) => 150 + i));
-    } finally {
-      await t.close();
-    }
+    });
   });
 });

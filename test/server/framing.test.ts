@@ -1,8 +1,11 @@
 /** The streaming endpoint's framing rules, one at a time. */
+import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ChunkedDecoder, FramingError } from '../../server/ingest/chunked-decoder.js';
-import { LineSplitter, LineTooLongError } from '../../server/ingest/line-splitter.js';
+import { LineTooLongError, StreamLineFramer } from '../../server/ingest/stream-line-framer.js';
 import { headEnd, parseHead } from '../../server/ingest/request-head.js';
+import { chunk, rawExchange } from './helpers.js';
 
 function decode(parts: string[]): { data: string; ended: boolean; after: string } {
   let data = '';
@@ -46,10 +49,10 @@ describe('ChunkedDecoder', () => {
   });
 });
 
-describe('LineSplitter', () => {
+describe('StreamLineFramer', () => {
   it('splits on newlines across pushes and keeps the unfinished rest', () => {
     const lines: string[] = [];
-    const s = new LineSplitter(100, (l) => lines.push(l));
+    const s = new StreamLineFramer(100, (l) => lines.push(l));
     s.push(Buffer.from('ab\ncd'));
     s.push(Buffer.from('ef\n\ngh'));
     expect(lines).toEqual(['ab', 'cdef', '']);
@@ -57,14 +60,14 @@ describe('LineSplitter', () => {
   });
   it('keeps multi-byte characters split across pushes whole', () => {
     const lines: string[] = [];
-    const s = new LineSplitter(100, (l) => lines.push(l));
+    const s = new StreamLineFramer(100, (l) => lines.push(l));
     const bytes = Buffer.from('{"text":"é♥"}\n');
     s.push(bytes.subarray(0, 11));
     s.push(bytes.subarray(11));
     expect(lines).toEqual(['{"text":"é♥"}']);
   });
   it('refuses a line over the limit without holding it', () => {
-    const s = new LineSplitter(8, () => undefined);
+    const s = new StreamLineFramer(8, () => undefined);
     s.push(Buffer.from('12345'));
     expect(() => s.push(Buffer.from('6789'))).toThrow(LineTooLongError);
   });
@@ -84,5 +87,34 @@ describe('request head', () => {
   });
   it.each(['GET /', 'post / HTTP/1.1', 'POST / HTTP/2.0', 'POST / HTTP/1.1\r\nno colon'])('refuses %j', (text) => {
     expect(() => parseHead(text)).toThrow(/malformed/);
+  });
+});
+
+describe("why the stream endpoint has its own parser", () => {
+  // When node:http accepts these bytes, this test fails: the raw stream parser (raw-stream.ts,
+  // chunked-decoder.ts) is then no longer needed, and streams can go through node:http alone.
+  it("node's own HTTP parser still refuses plotly.py's close (an extra CRLF before the last chunk)", async () => {
+    let ended = 0;
+    const http = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        ended++;
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (http.address() as AddressInfo).port;
+      const head = 'POST / HTTP/1.1\r\nHost: stream.plot.ly\r\nHost: stream.plot.ly\r\nAccept-Encoding: identity\r\nplotly-streamtoken: t\r\nTransfer-Encoding: chunked\r\n\r\n';
+      const closed = await rawExchange(port, [head, chunk('{"x": 1, "y": 10}\n'), '1\r\n\n\r\n', '\r\n0\r\n\r\n']);
+      expect(closed.status).toBe(400);
+      expect(ended).toBe(0);
+      // The same body with a plain close is fine: it is the extra CRLF that node refuses.
+      const plain = await rawExchange(port, [head, chunk('{"x": 1, "y": 10}\n'), '1\r\n\n\r\n', '0\r\n\r\n']);
+      expect(plain.status).toBe(200);
+      expect(ended).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });

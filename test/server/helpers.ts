@@ -42,6 +42,16 @@ export async function testServer(options: Partial<ServerOptions> = {}): Promise<
   };
 }
 
+/** A server of its own for one test, closed after it whatever happens. */
+export async function withTestServer<T>(options: Partial<ServerOptions>, body: (t: TestServer) => Promise<T>): Promise<T> {
+  const t = await testServer(options);
+  try {
+    return await body(t);
+  } finally {
+    await t.close().catch(() => undefined);
+  }
+}
+
 export interface RawResponse {
   readonly status: number;
   readonly head: string;

@@ -1,7 +1,8 @@
 /** The streaming endpoint over real sockets: legacy bytes, Plotly's rules, every status code. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_STREAM_LINE } from '../../shared/index.js';
-import { api, chunk, createPlot, rawExchange, streamHead, testServer, type TestServer } from './helpers.js';
+import { MAX_STREAM_LINE, STREAM_STATE_PATH } from '../../shared/index.js';
+import { until } from '../helpers/wait.js';
+import { api, chunk, createPlot, rawExchange, streamHead, testServer, withTestServer, type TestServer } from './helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -10,6 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
+const storedNext = async (token: string): Promise<unknown> => (await api(s, 'GET', STREAM_STATE_PATH, undefined, { 'plotly-streamtoken': token })).json.next;
 const figureOf = async (plot: Record<string, unknown>) => (await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: Record<string, unknown>[]; layout: Record<string, unknown> };
 
 describe("plotly.py's chunked client, byte for byte", () => {
@@ -111,7 +113,7 @@ describe('status codes, each from a request that provokes it', () => {
     const token = s.newToken();
     const tokens = (await api(s, 'GET', '/api/v1/tokens')).json.tokens as { id: number }[];
     const pending = rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), 100], { keepOpen: true });
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the stream is open and stored its point', async () => (await storedNext(token)) === 1);
     await api(s, 'DELETE', `/api/v1/tokens/${tokens.at(-1)?.id}`);
     expect((await pending).status).toBe(403);
   });
@@ -172,7 +174,7 @@ describe('status codes, each from a request that provokes it', () => {
   it('449: a second connection with the same token ends the oldest', async () => {
     const token = s.newToken();
     const first = rawExchange(s.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), 1000], { keepOpen: true });
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the first stream is open and stored its point', async () => (await storedNext(token)) === 1);
     const second = rawExchange(s.port, [streamHead(token), chunk('{"x":2,"y":2}\n'), 100, '0\r\n\r\n']);
     const [a, b] = await Promise.all([first, second]);
     expect(a.status).toBe(449);
@@ -189,8 +191,7 @@ describe('status codes, each from a request that provokes it', () => {
 
 describe('status codes that need a server of their own', () => {
   it('503: the database is full; the writer is told, nothing it was told is stored is lost', async () => {
-    const small = await testServer({ maxDatabaseMiB: 1 });
-    try {
+    await withTestServer({ maxDatabaseMiB: 1 }, async (small) => {
       const token = small.newToken();
       const batch = `{"append":{"y":[${Array.from({ length: 5000 }, (_, i) => i).join(',')}]}}\n`;
       const res = await rawExchange(small.port, [streamHead(token), ...Array.from({ length: 60 }, () => [chunk(batch), 25]).flat(), '0\r\n\r\n']);
@@ -199,21 +200,16 @@ describe('status codes that need a server of their own', () => {
       const state = await fetch(`${small.server.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } });
       const { next } = (await state.json()) as { next: number };
       expect(next).toBeGreaterThan(0);
-    } finally {
-      await small.close();
-    }
+    });
   });
 
   it('500: a server fault is reported as such and logged', async () => {
-    const t = await testServer();
-    try {
+    await withTestServer({}, async (t) => {
       const token = t.newToken();
       // Closing the database under the running server is a fault it cannot recover from.
       t.server.core.db.close();
       const res = await rawExchange(t.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), '0\r\n\r\n']);
       expect(res.status).toBe(500);
-    } finally {
-      await t.close().catch(() => undefined);
-    }
+    });
   });
 });

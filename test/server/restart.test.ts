@@ -1,6 +1,7 @@
 /** A restart, even kill -9, loses no point the server reported as stored; plots and history come back. */
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { chunk, cli, rawExchange, serverProcess, streamHead, tempDir, type ServerProcess } from './helpers.js';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
@@ -50,9 +51,11 @@ describe('restart', () => {
 
     // A stream that is still open when the server dies.
     const open = rawExchange(running.port, [streamHead(token), ...range(0, 20).flatMap((i) => [chunk(batch(i * 100, i * 100 + 100)), 50]), 5000], { keepOpen: true });
-    await new Promise((r) => setTimeout(r, 400));
-    const reported = await state(running.url, token);
-    expect(reported).toBeGreaterThan(0);
+    // Killed mid-stream, once some of it is stored.
+    const reported = await until('some points stored', async () => {
+      const next = await state(running!.url, token);
+      return next > 0 && next;
+    });
     await running.stop('SIGKILL');
     await open;
 
@@ -84,7 +87,7 @@ describe('restart', () => {
     running = await serverProcess(data.dir);
     const token = (JSON.parse(execFileSync(process.execPath, [cli, 'token', 'create', '--user', 'plotwire', '--data', data.dir, '--json'], { encoding: 'utf8' })) as { token: string }).token;
     const open = rawExchange(running.port, [streamHead(token), chunk(batch(0, 10)), 3000], { keepOpen: true });
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the stream is open and stored its points', async () => (await state(running!.url, token)) === 10);
     const code = await running.stop('SIGTERM');
     const res = await open;
     expect(res.status).toBe(503);

@@ -1,6 +1,7 @@
 /** The viewers' event streams (SSE) over real HTTP: ids, resume with Last-Event-ID, edits, access, slow viewers. */
 import { get, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { sleep } from '../helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestWriter } from '../e2e/writer.js';
 import { api, createPlot, testServer, type TestServer } from './helpers.js';
@@ -69,7 +70,6 @@ function openEvents(url: string, headers: Record<string, string> = {}): Promise<
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const eventsUrl = (plot: Record<string, unknown>): string => `${plot.url}/events`;
 /** "1.shape-3-2" -> ["1.shape", 3, 2] */
 const idParts = (id: string): [string, ...number[]] => {
@@ -161,18 +161,23 @@ describe('resuming with Last-Event-ID', () => {
     wa.push(4);
     wb.push(1);
     await expect.poll(async () => ((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: { x?: number[] }[] }).data[1]?.x?.length).toBe(3);
-    for (const how of ['header', 'query'] as const) {
-      const resumed =
-        how === 'header' ? await openEvents(eventsUrl(plot), { 'last-event-id': last.id }) : await openEvents(`${eventsUrl(plot)}?last_event_id=${encodeURIComponent(last.id)}`);
-      const missedA = await resumed.next();
-      const missedB = await resumed.next();
+    const resumed = [
+      await openEvents(eventsUrl(plot), { 'last-event-id': last.id }),
+      await openEvents(`${eventsUrl(plot)}?last_event_id=${encodeURIComponent(last.id)}`),
+    ];
+    for (const stream of resumed) {
+      const missedA = await stream.next();
+      const missedB = await stream.next();
       expect(missedA).toMatchObject({ event: 'append', data: { traces: [0, 2], start: 3, update: { x: [3, 4, 5, 6] } } });
       expect(idParts(missedA.id).slice(1)).toEqual([7, 2, 7]);
       expect(missedB).toMatchObject({ event: 'append', data: { traces: [1], start: 2, update: { x: [2] } } });
       expect(idParts(missedB.id).slice(1)).toEqual([7, 3, 7]);
-      await sleep(50);
-      expect(resumed.unread()).toEqual([]);
-      resumed.close();
+    }
+    // Nothing else was sent: the next event each gets is the next new point.
+    wb.push(1);
+    for (const stream of resumed) {
+      expect(await stream.next()).toMatchObject({ event: 'append', data: { traces: [1], start: 3 } });
+      stream.close();
     }
     await Promise.all([wa.end(), wb.end()]);
   });
@@ -191,18 +196,24 @@ describe('resuming with Last-Event-ID', () => {
       again.close();
       return event;
     };
-    // Up to date: nothing to send, no init.
+    // Up to date: nothing to send, no init; the next event it gets is the next new point.
     const same = await openEvents(eventsUrl(plot), { 'last-event-id': id });
-    await sleep(50);
-    expect(same.unread()).toEqual([]);
+    writer.push(1);
+    expect(await same.next()).toMatchObject({ event: 'append', data: { traces: [0], start: idParts(id)[1] } });
     same.close();
-    for (const bad of ['garbage', `${idParts(id)[0]}-5-5`, `${idParts(id)[0]}-99`, `${idParts(id)[0]}--1`, '0.x-5']) expect((await initAfter(bad)).event).toBe('init');
+    const { id: current } = await (async () => {
+      const probe = await openEvents(eventsUrl(plot));
+      const init = await probe.next();
+      probe.close();
+      return init;
+    })();
+    for (const bad of ['garbage', `${idParts(current)[0]}-5-5`, `${idParts(current)[0]}-99`, `${idParts(current)[0]}--1`, '0.x-5']) expect((await initAfter(bad)).event).toBe('init');
 
     // Another token feeds the trace now: same trace count, same layout version, yet the points are not the same.
     await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { traces: [{ token: b, maxpoints: 500 }] });
-    const afterTraces = await initAfter(id);
+    const afterTraces = await initAfter(current);
     expect(afterTraces).toMatchObject({ event: 'init', data: { data: [{ stream: { maxpoints: 500 } }] } });
-    expect(idParts(afterTraces.id)[0]).not.toBe(idParts(id)[0]);
+    expect(idParts(afterTraces.id)[0]).not.toBe(idParts(current)[0]);
     // The layout changed since.
     await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { title: 'new title' });
     expect(await initAfter(afterTraces.id)).toMatchObject({ event: 'init', data: { layout: { title: { text: 'new title' } } } });
@@ -261,6 +272,15 @@ describe('edits and access', () => {
     expect((await openEvents(eventsUrl(plot))).status).toBe(404);
     withKey.close();
     await writer.end();
+  });
+
+  it('the edit that makes a plot private lets them go itself, with no new point to send', async () => {
+    const plot = await createPlot(s, [s.newToken()]);
+    const anonymous = await openEvents(eventsUrl(plot));
+    await anonymous.next();
+    await api(s, 'PATCH', `/api/v1/plots/${plot.id}`, { world_readable: false });
+    await anonymous.ended;
+    expect(anonymous.unread()).toEqual([]);
   });
 });
 

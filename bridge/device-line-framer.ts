@@ -1,10 +1,9 @@
 /**
- * Bounded line framing for serial input. node-serialport's delimiter parser buffers without limit;
- * here a line longer than maxLine bytes (newline included) is discarded up to the next newline and
- * counted, so a flood with no newline costs at most maxLine bytes of memory.
+ * Framing of device lines from serial bytes, with a bound. node-serialport's delimiter parser
+ * buffers without limit; here a line longer than maxLine bytes (newline included) is discarded up
+ * to the next newline and counted, so a flood with no newline costs at most maxLine bytes.
  */
-import { Transform, type TransformCallback } from 'node:stream';
-import { MAX_LINE } from '../shared/index.js';
+import { InvalidArgumentError, MAX_LINE } from '../shared/index.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -18,29 +17,23 @@ export interface FramerCounts {
   discardedBytes: number;
 }
 
-/** The framing rule without stream machinery, so the hot path can call it directly. */
-export class LineSplitter {
+export class DeviceLineFramer {
   readonly counts: FramerCounts = { lines: 0, overlong: 0, discardedBytes: 0 };
   private readonly buf: Buffer;
   private fill = 0;
   private discarding = false;
 
   constructor(readonly maxLine: number = MAX_LINE) {
-    if (!Number.isInteger(maxLine) || maxLine < 2) throw new RangeError(`maxLine must be an integer >= 2 (got ${maxLine})`);
+    if (!Number.isInteger(maxLine) || maxLine < 2) throw new InvalidArgumentError(`maxLine must be an integer >= 2 (got ${maxLine})`);
     // Room for the longest line plus a "\r" before its newline.
     this.buf = Buffer.allocUnsafe(maxLine);
-  }
-
-  /** Splits a chunk; calls onLine with each complete line's text, without "\n" or "\r\n". */
-  push(chunk: Buffer, onLine: (line: string) => void): void {
-    this.pushBytes(chunk, (buf, start, end) => onLine(buf.toString('utf8', start, end)));
   }
 
   /**
    * Splits a chunk; calls onLine with each complete line as bytes buf[start, end), without its
    * "\n" or "\r\n". The bytes are valid only during the call (buf is reused).
    */
-  pushBytes(chunk: Buffer, onLine: (buf: Buffer, start: number, end: number) => void): void {
+  push(chunk: Buffer, onLine: (buf: Buffer, start: number, end: number) => void): void {
     let start = 0;
     const end = chunk.length;
     while (start < end) {
@@ -105,27 +98,5 @@ export class LineSplitter {
   /** Bytes held for an unfinished line. */
   get pending(): number {
     return this.fill;
-  }
-}
-
-/** LineSplitter as a Transform: bytes in, one string per line out. */
-export class LineFramer extends Transform {
-  readonly splitter: LineSplitter;
-  private readonly emit_ = (line: string): void => {
-    this.push(line);
-  };
-
-  constructor(maxLine: number = MAX_LINE) {
-    super({ readableObjectMode: true });
-    this.splitter = new LineSplitter(maxLine);
-  }
-
-  get counts(): FramerCounts {
-    return this.splitter.counts;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.splitter.push(chunk, this.emit_);
-    done();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, decodeDeviceLine } from '../../shared/index.js';
-import { SampleScan, scanSampleBytes } from '../../shared/sample-bytes.js';
+import { SampleScan } from '../../bridge/sample-scan.js';
 
 /** What the ordinary path makes of a line: the sample line, or undefined for anything else. */
 function reference(text: string): unknown {
@@ -19,10 +19,10 @@ function fast(text: string): unknown {
   // Surrounded by other bytes, as in a serial read: the decoder must not look past its line.
   const buf = Buffer.from(`9]}\n${text}\n.5e1,`);
   // One scan reused for every line, as the bridge does: nothing may leak from line to line.
-  return scanSampleBytes(buf, 4, 4 + Buffer.byteLength(text), scan) ? scan.toLine() : undefined;
+  return scan.read(buf, 4, 4 + Buffer.byteLength(text)) ? scan.toLine() : undefined;
 }
 
-describe('scanSampleBytes', () => {
+describe('SampleScan.read', () => {
   it.each([
     '{"n":18,"t":4130,"ecg":[512,515,530,601,702]}',
     '{"temp":21.5}',

@@ -1,16 +1,15 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE } from '../../shared/index.js';
-import { LineFramer, LineSplitter } from '../../bridge/line-framer.js';
+import { DeviceLineFramer } from '../../bridge/device-line-framer.js';
 
-function split(chunks: Array<string | Buffer>, maxLine = MAX_LINE): { lines: string[]; splitter: LineSplitter } {
-  const splitter = new LineSplitter(maxLine);
+function split(chunks: Array<string | Buffer>, maxLine = MAX_LINE): { lines: string[]; splitter: DeviceLineFramer } {
+  const splitter = new DeviceLineFramer(maxLine);
   const lines: string[] = [];
-  for (const c of chunks) splitter.push(Buffer.isBuffer(c) ? c : Buffer.from(c), (l) => lines.push(l));
+  for (const c of chunks) splitter.push(Buffer.isBuffer(c) ? c : Buffer.from(c), (buf, start, end) => lines.push(buf.toString('utf8', start, end)));
   return { lines, splitter };
 }
 
-describe('LineSplitter', () => {
+describe('DeviceLineFramer', () => {
   it('splits on \\n, tolerates \\r\\n, joins lines split across chunks, skips empty lines', () => {
     const { lines, splitter } = split(['{"a":1}\n{"a"', ':2}\r\n\n', '{"a":3', '}\n{"partial"']);
     expect(lines).toEqual(['{"a":1}', '{"a":2}', '{"a":3}']);
@@ -47,31 +46,18 @@ describe('LineSplitter', () => {
   });
 
   it('a flood without newline holds at most maxLine bytes', () => {
-    const splitter = new LineSplitter(64);
+    const splitter = new DeviceLineFramer(64);
     const chunk = Buffer.alloc(65_536, 0x41);
     for (let i = 0; i < 100; i++) splitter.push(chunk, () => expect.fail('no line expected'));
     expect(splitter.pending).toBe(0);
     expect(splitter.counts.overlong).toBe(1);
     expect(splitter.counts.discardedBytes).toBe(100 * 65_536);
     const lines: string[] = [];
-    splitter.push(Buffer.from('AAAA\n{"back":1}\n'), (l) => lines.push(l));
+    splitter.push(Buffer.from('AAAA\n{"back":1}\n'), (buf, start, end) => lines.push(buf.toString('utf8', start, end)));
     expect(lines).toEqual(['{"back":1}']);
   });
 
   it('rejects a useless limit', () => {
-    expect(() => new LineSplitter(1)).toThrow(/maxLine/);
-  });
-});
-
-describe('LineFramer (Transform)', () => {
-  it('turns a byte stream into line strings', async () => {
-    const framer = new LineFramer();
-    const out: string[] = [];
-    framer.on('data', (l: string) => out.push(l));
-    await new Promise<void>((resolve, reject) => {
-      Readable.from([Buffer.from('{"n":1}\n{"n"'), Buffer.from(':2}\n')]).pipe(framer).on('end', resolve).on('error', reject);
-    });
-    expect(out).toEqual(['{"n":1}', '{"n":2}']);
-    expect(framer.counts.lines).toBe(2);
+    expect(() => new DeviceLineFramer(1)).toThrow(/maxLine/);
   });
 });

@@ -1,16 +1,19 @@
 /**
- * Splits a byte stream into newline-terminated lines, holding at most `maxLine` bytes of an
- * unfinished line: a longer line is an error, never a growing buffer.
+ * Framing of a stream body (Plotly's streaming protocol) into its newline-separated objects,
+ * holding at most `maxLine` bytes of an unfinished line: a longer line is an error that ends the
+ * stream (413), never a growing buffer. (The bridge's serial framing discards and counts instead:
+ * a board cannot be told.)
  */
+import { PlotwireError } from '../../shared/errors.js';
 
-export class LineTooLongError extends Error {
-  override readonly name = 'LineTooLongError';
+export class LineTooLongError extends PlotwireError {
+  readonly code = 'PW_ERR_LINE_TOO_LONG';
   constructor(readonly limit: number) {
     super(`a line is longer than ${limit} bytes`);
   }
 }
 
-export class LineSplitter {
+export class StreamLineFramer {
   private parts: Buffer[] = [];
   private size = 0;
 
