@@ -62,7 +62,8 @@ ${MEMORY_ANSWER}`;
 const PLOTWIRE = `
 import { startServer } from ${JSON.stringify(new URL('../dist/server/index.js', import.meta.url).href)};
 import { createLogger } from ${JSON.stringify(new URL('../dist/shared/log.js', import.meta.url).href)};
-const server = await startServer({ dataDir: process.argv[1], port: 0, createDefaultUser: false, log: createLogger({ quiet: true }) });
+// Every viewer comes from 127.0.0.1 here: the per-address connection limit is raised past them.
+const server = await startServer({ dataDir: process.argv[1], port: 0, createDefaultUser: false, maxConnectionsPerAddress: ${VIEWERS + 100}, log: createLogger({ quiet: true }) });
 const { apiKey } = server.core.accounts.addUser('bench');
 console.log(JSON.stringify({ url: server.url, apiKey }));
 ${MEMORY_ANSWER}`;

@@ -17,7 +17,11 @@ import { serveRawStream } from './ingest/raw-stream.js';
 import { dispatchConnection } from './listener.js';
 import { Accounts } from './store/accounts.js';
 import { openDatabase } from './store/database.js';
-import { Plots } from './store/plots.js';
+import { PlotError, Plots } from './store/plots.js';
+import { RETRY_MS, StoreHealth, StoreUnavailableError } from './store/health.js';
+import { ConnectionLimits } from './connections.js';
+import { LayoutError, LayoutTooLargeError } from './data/layout.js';
+import { HttpDeadlines } from './http/deadlines.js';
 import { PlotService } from './plot-service.js';
 import { Fanout } from './viewers/fanout.js';
 import { apiRoutes } from './http/api.js';
@@ -29,6 +33,19 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_USER = 'plotwire';
 /** A web or API connection with no byte either way for this long is closed. */
 const SOCKET_IDLE_MS = 60_000;
+/** A kept-alive connection with no request for this long is closed (node:http's default). */
+const KEEP_ALIVE_MS = 5_000;
+/** Time a client has for a request body, from its head (streams excepted: they have the idle timeout). */
+const BODY_TIMEOUT_MS = 30_000;
+
+/** The status a known client mistake answers, with Retry-After when waiting helps; undefined for the server's own faults. */
+function clientError(err: unknown): { status: number; retryAfter?: number } | undefined {
+  if (err instanceof HttpError) return { status: err.status };
+  if (err instanceof LayoutTooLargeError) return { status: 413 };
+  if (err instanceof LayoutError || err instanceof PlotError) return { status: 400 };
+  if (err instanceof StoreUnavailableError) return { status: 503, retryAfter: Math.ceil(RETRY_MS / 1000) };
+  return undefined;
+}
 
 export interface ServerOptions {
   readonly dataDir: string;
@@ -40,10 +57,24 @@ export interface ServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly idleTimeoutMs?: number;
   readonly retentionPoints?: number;
+  /** Bytes kept on disk per token, in MiB (default 64). */
+  readonly retentionMiB?: number;
+  /** Memory for all tokens' recent points, in MiB (default 64); past it idle tokens' are dropped and reloaded when needed. */
+  readonly memoryMiB?: number;
+  /** Memory for one token's recent points, in KiB (default 4096). */
+  readonly tokenMemoryKiB?: number;
   readonly maxDatabaseMiB?: number;
   readonly connectsPerMinute?: number;
-  /** Time a client has to send a request head (default 10 s). */
+  /** Time a client has to send a request head (default 10 s), on every port; also the longest a kept-alive connection waits for its next head. */
   readonly headTimeoutMs?: number;
+  /** Time a client has to send a request body, streams excepted (default 30 s). */
+  readonly bodyTimeoutMs?: number;
+  /** A kept-alive connection idle this long is closed (default 5 s). */
+  readonly keepAliveMs?: number;
+  /** Open connections in total (default 2048, kept below the descriptor limit); more get 503. */
+  readonly maxConnections?: number;
+  /** Open connections from one client address (default 256); more get 503. */
+  readonly maxConnectionsPerAddress?: number;
   /** Base of share URLs when clients reach the server under another name. */
   readonly publicUrl?: string;
   /** Create user "plotwire" on first start (default true). */
@@ -79,13 +110,22 @@ const listen = (server: NetServer, port: number, host: string): Promise<number> 
 
 export async function startServer(options: ServerOptions): Promise<PlotwireServer> {
   const log = options.log ?? createLogger();
+  const headTimeoutMs = options.headTimeoutMs ?? 10_000;
   const host = options.host ?? '127.0.0.1';
   const db = openDatabase(options.dataDir, { maxSizeMiB: options.maxDatabaseMiB ?? 0 });
   const accounts = new Accounts(db);
   const plots = new Plots(db);
-  const store = new PointStore(db, { retentionPoints: options.retentionPoints ?? 1_000_000 });
+  const health = new StoreHealth(log);
+  const store = new PointStore(db, {
+    retentionPoints: options.retentionPoints ?? 1_000_000,
+    ...(options.retentionMiB !== undefined && { retentionBytes: options.retentionMiB * 1024 * 1024 }),
+    ...(options.memoryMiB !== undefined && { budgetBytes: options.memoryMiB * 1024 * 1024 }),
+    ...(options.tokenMemoryKiB !== undefined && { tokenBytes: options.tokenMemoryKiB * 1024 }),
+    capacityOf: (tokenId) => plots.capacityOf(tokenId),
+    health,
+  });
   const fanout = new Fanout(plots, store);
-  const service = new PlotService(plots, store, fanout);
+  const service = new PlotService(plots, store, fanout, health);
   const ingest = new Ingest(accounts, store, service, {
     idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     connectsPerMinute: options.connectsPerMinute ?? 30,
@@ -103,18 +143,43 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       if (req.url?.split('?')[0] === '/' && req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} cannot stream: use POST`);
       if (!(await router.handle(req, res))) throw new HttpError(404, `nothing at ${req.url}`);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
-      if (status === 500) log.error('request-failed', `${req.method} ${req.url} failed: ${(err as Error).stack ?? err}`, { method: req.method, url: req.url });
-      if (!res.headersSent) sendJson(res, status, { error: err instanceof HttpError ? err.message : 'internal server error' });
-      else res.destroy();
+      answerError(req, res, err);
     }
   };
-  const headTimeoutMs = options.headTimeoutMs ?? 10_000;
+  /** A client's mistake is a 4xx with the reason and no log; only the server's own faults are 500s with a stack in the log. */
+  const answerError = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+    if (req.destroyed && !req.complete) {
+      // The client went away mid-body (an aborted upload): no one to answer, nothing of ours failed.
+      log.warn('request-aborted', `${req.method} ${req.url?.slice(0, 200)}: the client closed the connection before its request arrived`, { method: req.method, url: req.url?.slice(0, 200) });
+      return;
+    }
+    const known = clientError(err);
+    const status = known?.status ?? 500;
+    if (status === 500) log.error('request-failed', `${req.method} ${req.url} failed: ${(err as Error).stack ?? err}`, { method: req.method, url: req.url });
+    if (res.headersSent) return void res.destroy();
+    // A body left unread is not drained (it may be megabytes): the connection closes after the answer.
+    if (!req.complete) res.shouldKeepAlive = false;
+    if (known?.retryAfter) res.setHeader('retry-after', String(known.retryAfter));
+    sendJson(res, status, { error: known ? (err as Error).message : 'internal server error' });
+  };
   const http = createHttpServer((req, res) => void handle(req, res));
-  // node:http runs its headersTimeout/requestTimeout checks only on a server that listens itself;
-  // this one is handed sockets, so a per-socket inactivity limit is what ends stalled clients.
-  // (Viewers' event streams carry a keepalive every 15 s, well inside it.)
+  // A connection silent either way this long is closed (viewers' event streams carry a keepalive
+  // every 15 s, well inside it); heads and bodies have deadlines of their own (http/deadlines.ts).
   http.timeout = SOCKET_IDLE_MS;
+  http.keepAliveTimeout = options.keepAliveMs ?? KEEP_ALIVE_MS;
+  const deadlines = new HttpDeadlines(http, {
+    headMs: headTimeoutMs,
+    bodyMs: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS,
+    isStream: (req) => req.method === 'POST' && req.url?.split('?')[0] === '/',
+  });
+  const limits = new ConnectionLimits(log, {
+    ...(options.maxConnections !== undefined && { total: options.maxConnections }),
+    ...(options.maxConnectionsPerAddress !== undefined && { perAddress: options.maxConnectionsPerAddress }),
+  });
+  const toHttp = (socket: Duplex): void => {
+    deadlines.watch(socket);
+    http.emit('connection', socket);
+  };
   const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
       headTimeoutMs,
@@ -130,17 +195,27 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     socket.once('close', () => sockets.delete(socket));
   };
   const onMain = (socket: Socket): void => {
+    if (!options.tls && !limits.admit(socket)) return;
     track(socket);
-    dispatchConnection(socket, http, (s, first) => toStream(s, first, false));
+    dispatchConnection(socket, toHttp, (s, first) => toStream(s, first, false), headTimeoutMs);
   };
-  const main = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onMain) : createNetServer(onMain);
+  const main = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headTimeoutMs }, onMain)
+    : createNetServer(onMain);
+  // Under TLS the count is taken on the plain socket, before its handshake; a refused one never gets that far.
+  if (options.tls) main.on('connection', (socket: Socket) => void limits.admit(socket, false));
+  // Past the descriptor limit accept() fails with EMFILE: the listener must go on for when descriptors return.
+  main.on('error', (err) => log.error('accept-failed', `accepting a connection failed: ${(err as Error).message}`));
   const port = await listen(main, options.port ?? DEFAULT_PORT, host);
   core.publicUrl = options.publicUrl?.replace(/\/$/, '') ?? baseUrl(options.tls ? 'https' : 'http', host, port);
 
   let streamServer: NetServer | undefined;
   if (options.streamPort !== undefined) {
-    streamServer = createNetServer((socket) => toStream(socket, Buffer.alloc(0), true));
-    streamServer.on('connection', track);
+    streamServer = createNetServer((socket) => {
+      if (!limits.admit(socket)) return;
+      track(socket);
+      toStream(socket, Buffer.alloc(0), true);
+    });
     const streamPort = await listen(streamServer, options.streamPort, host);
     core.streamUrl = baseUrl('http', host, streamPort);
   } else core.streamUrl = core.publicUrl;
@@ -170,6 +245,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
       closed ??= (async () => {
         ingest.closeAll();
         fanout.close();
+        limits.close();
         // Answers already written (writers' 503s) get a moment to leave; then what lingers is cut.
         for (const s of sockets) s.end();
         const cut = setTimeout(() => {

@@ -3,9 +3,15 @@
  * the viewers, the way centrifuge's Broker makes "save to history and publish" one call per
  * channel: no request handler pairs a store call with a notification by hand, and the engines
  * under it (SQLite and the in-process fan-out today) can be swapped behind it.
+ *
+ * Viewers hear of a change only once it is durable: points when their transaction commits (the
+ * store's commit listener), plots and layouts after their UPDATE returned. A write the database
+ * refuses is a StoreUnavailableError (503 for the writer), never a change that viewers saw and
+ * a restart forgets.
  */
-import type { Applied, PointStore } from './data/point-store.js';
+import type { Accepted, PointStore } from './data/point-store.js';
 import type { Columns, DataChange } from './data/columns.js';
+import { isStorageFault, type StoreHealth } from './store/health.js';
 import type { Plot, PlotInput, Plots, TraceSpec } from './store/plots.js';
 import type { Fanout } from './viewers/fanout.js';
 
@@ -26,13 +32,23 @@ export class PlotService {
     private readonly plots: Plots,
     private readonly store: PointStore,
     private readonly fanout: Fanout,
-  ) {}
+    private readonly health: StoreHealth,
+  ) {
+    store.onCommit((tokenId, applied) => fanout.points(tokenId, applied));
+  }
 
-  /** A token's new points (an append, a replace or both); with `seq`, points it already has are skipped. */
-  points(tokenId: number, change: DataChange, seq?: number): Applied {
-    const applied = this.store.apply(this.store.token(tokenId), change, seq);
-    this.fanout.points(tokenId, applied);
-    return applied;
+  /**
+   * A token's new points (an append, a replace or both); with `seq`, points it already has are
+   * skipped. They reach the viewers when they are committed (within the store's flush interval).
+   */
+  points(tokenId: number, change: DataChange, seq?: number, options?: { readonly sequenced?: boolean }): Accepted {
+    return this.store.apply(this.store.token(tokenId), change, seq, options);
+  }
+
+  /** Points appended from outside the token's writer (Plotly's fileopt=extend): stored before this returns, its `next` untouched. */
+  extend(tokenId: number, columns: Columns, count: number): void {
+    this.points(tokenId, { append: columns, appendCount: count }, undefined, { sequenced: false });
+    this.store.commit();
   }
 
   /** A layout change sent on a token's stream: every plot the token feeds gets it. */
@@ -41,7 +57,8 @@ export class PlotService {
   }
 
   create(userId: number, input: PlotInput, initial: InitialData = []): Plot {
-    const plot = this.plots.create(userId, input);
+    const plot = this.write('a new plot', () => this.plots.create(userId, input));
+    this.store.reshape(this.plots.tokensOf(plot.id));
     this.setInitial(initial);
     return plot;
   }
@@ -51,7 +68,9 @@ export class PlotService {
    * edit checks again who may still see the plot (it may have become private).
    */
   edit(id: number, edit: PlotEdit, initial: InitialData = []): Plot {
-    const plot = this.plots.update(id, edit);
+    const before = this.plots.tokensOf(id);
+    const plot = this.write('a plot edit', () => this.plots.update(id, edit));
+    if (edit.traces) this.store.reshape(new Set([...before, ...this.plots.tokensOf(id)]));
     this.setInitial(initial);
     if (edit.traces) this.fanout.reload(plot);
     else if (edit.layout) this.fanout.layout(plot);
@@ -60,11 +79,30 @@ export class PlotService {
   }
 
   delete(id: number): void {
-    this.plots.delete(id);
+    const before = this.plots.tokensOf(id);
+    this.write('a plot deletion', () => this.plots.delete(id));
+    this.store.reshape(before);
     this.fanout.deleted(id);
   }
 
+  /** Data given with a plot's traces, stored before the answer (it is the plot's content, not a stream's). */
   private setInitial(initial: InitialData): void {
+    if (initial.length === 0) return;
     for (const { tokenId, columns } of initial) this.points(tokenId, { replace: columns, appendCount: 0 });
+    this.store.commit();
+  }
+
+  /** A plot write, refused while the database refuses writes and reported as they are. */
+  private write<T>(what: string, run: () => T): T {
+    const refusal = this.health.refusal();
+    if (refusal) throw refusal;
+    try {
+      const result = run();
+      this.health.ok();
+      return result;
+    } catch (err) {
+      if (isStorageFault(err)) throw this.health.failed(what, err);
+      throw err;
+    }
   }
 }

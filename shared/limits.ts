@@ -81,6 +81,18 @@ export const limits = {
     doc: 'Longest stream object (one line of a stream body). A longer line ends the stream with 413.',
     firmware: false,
   },
+  MAX_LAYOUT: {
+    value: 131_072,
+    unit: 'bytes',
+    doc: "Largest layout of a plot (as JSON), after a stream object's or an edit's layout is merged in. A larger one is refused with 413 and the layout stays as it was.",
+    firmware: false,
+  },
+  MAX_JSON_DEPTH: {
+    value: 32,
+    unit: 'levels',
+    doc: 'Deepest nesting of objects and arrays in a layout, a trace or an API body. Deeper is refused (422 in a stream, 400 in the API).',
+    firmware: false,
+  },
   MAX_BATCH_POINTS: {
     value: 10_000,
     unit: 'points',
@@ -95,4 +107,4 @@ export type LimitName = keyof typeof limits;
 const values = Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, limit.value])) as { readonly [K in LimitName]: (typeof limits)[K]['value'] };
 
 export const { MAX_LINE, MAX_SAMPLES_PER_LINE, DEFAULT_BAUD, DEFAULT_SAMPLE_RATE_HZ, DEFAULT_SAMPLES_PER_LINE, WRITE_INTERVAL_MS } = values;
-export const { IDLE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAXPOINTS_DEFAULT, MAXPOINTS_MAX, MAX_STREAM_LINE, MAX_BATCH_POINTS } = values;
+export const { IDLE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAXPOINTS_DEFAULT, MAXPOINTS_MAX, MAX_STREAM_LINE, MAX_BATCH_POINTS, MAX_LAYOUT, MAX_JSON_DEPTH } = values;

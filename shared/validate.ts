@@ -10,6 +10,22 @@ import { ProtocolError, type MessageKind } from './errors.js';
 /** A plain JSON object (not null, not an array). */
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Whether a JSON value nests objects and arrays deeper than `max` levels, found without recursion
+ * (a value nested thousands deep would overflow the stack of anything recursive: JSON.stringify,
+ * a schema check, a merge).
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
+}
+
 export interface Validator<T> {
   /** Fast path: true when the value matches the schema. */
   check(value: unknown): value is T;

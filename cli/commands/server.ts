@@ -21,11 +21,17 @@ Plotly's /clientresp and /apigetfile, plotwire's JSON API under /api/v1, and the
   --public-url URL     base of share links when clients reach the server under another name
   --idle-timeout MS    end a stream after this long without a byte (default 60000)
   --retention N        points kept on disk per token (default 1000000)
+  --retention-mib N    bytes kept on disk per token, in MiB (default 64)
+  --memory-mib N       memory for recent points of all tokens, in MiB (default 64); past it
+                       idle tokens' points are dropped from memory and read back when needed
   --max-db-mib N       largest database in MiB; past it writers get 503 (default: no limit)
+  --max-connections N  open connections in total (default 2048); more get 503 + Retry-After
+  --max-connections-per-address N
+                       open connections from one client address (default 256)
   --json               log JSON objects, one a line, for machines`;
 
 export const serverCommand = defineCommand(
-  { name: 'server', summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)', usage, options: optionSpec(['port', 'host', 'data', 'stream-port', 'tls-cert', 'tls-key', 'public-url', 'idle-timeout', 'retention', 'max-db-mib'], ['json']) },
+  { name: 'server', summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)', usage, options: optionSpec(['port', 'host', 'data', 'stream-port', 'tls-cert', 'tls-key', 'public-url', 'idle-timeout', 'retention', 'retention-mib', 'memory-mib', 'max-db-mib', 'max-connections', 'max-connections-per-address'], ['json']) },
   async (values) => {
     if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
     const log = createLogger({ json: values.json ?? false });
@@ -46,6 +52,10 @@ export const serverCommand = defineCommand(
       idleTimeoutMs: intOption('--idle-timeout', values['idle-timeout'], 60_000, 10, 86_400_000),
       retentionPoints: intOption('--retention', values.retention, 1_000_000, 1, Number.MAX_SAFE_INTEGER),
       maxDatabaseMiB: intOption('--max-db-mib', values['max-db-mib'], 0, 0, 1 << 30),
+      retentionMiB: intOption('--retention-mib', values['retention-mib'], 64, 1, 1 << 20),
+      memoryMiB: intOption('--memory-mib', values['memory-mib'], 64, 1, 1 << 20),
+      maxConnections: intOption('--max-connections', values['max-connections'], 2048, 1, 1 << 20),
+      maxConnectionsPerAddress: intOption('--max-connections-per-address', values['max-connections-per-address'], 256, 1, 1 << 20),
       log,
     });
     await new Promise<void>((resolve) => {

@@ -17,7 +17,7 @@ export function traceFigure(spec: TraceSpec, cols: Columns): Record<string, unkn
 export function traceColumns(spec: TraceSpec, store: PointStore): Columns {
   if (spec.tokenId === undefined) return spec.data ?? {};
   // A streamed trace always has x and y, even empty: plotly.js extends only arrays that exist.
-  return { x: [], y: [], ...store.token(spec.tokenId).recent.tail(spec.maxpoints) };
+  return { x: [], y: [], ...store.tail(spec.tokenId, spec.maxpoints) };
 }
 
 export function figure(plot: Plot, store: PointStore): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {

@@ -1,11 +1,11 @@
 /** plotwire's JSON API under /api/v1: plots, tokens, a trace's history, a token's stored position. */
 import type { ServerResponse } from 'node:http';
+import { stringify } from 'csv-stringify/sync';
 import { STREAM_TOKEN_HEADER } from '../../shared/index.js';
 import { embedUrl, shareUrl, type Core } from '../core.js';
 import { figure } from '../data/figure.js';
 import type { Columns } from '../data/columns.js';
 import type { Plot } from '../store/plots.js';
-import { LayoutError } from '../data/layout.js';
 import type { TokenRow } from '../store/accounts.js';
 import { apiUser } from './auth.js';
 import { HttpError, readJson, sendJson, type Context, type Router } from './router.js';
@@ -95,24 +95,24 @@ export function apiRoutes(core: Core, router: Router): void {
     const plot = ownPlot(core, ctx);
     const body = await readJson(ctx.req, BODY_LIMIT);
     const input = body.traces === undefined ? undefined : traceInput(core, plot.userId, body.traces);
+    if (body.filename !== undefined) {
+      if (typeof body.filename !== 'string' || body.filename === '') throw new HttpError(400, 'filename must be a non-empty string');
+      const other = core.plots.byFilename(plot.userId, body.filename);
+      if (other && other.id !== plot.id) throw new HttpError(409, `user ${plot.owner} already has a plot named "${body.filename}"`);
+    }
     let layout = body.layout === undefined ? undefined : layoutOf(body.layout);
     if (typeof body.title === 'string') layout = { ...layout, title: { text: body.title } };
-    let updated: Plot;
-    try {
-      updated = core.service.edit(
-        plot.id,
-        {
-          ...(layout && { layout }),
-          ...(input && { traces: input.specs }),
-          ...(typeof body.filename === 'string' && { filename: body.filename }),
-          ...(typeof body.world_readable === 'boolean' && { worldReadable: body.world_readable }),
-        },
-        input?.initial,
-      );
-    } catch (err) {
-      if (err instanceof LayoutError) throw new HttpError(400, err.message);
-      throw err;
-    }
+    // A layout too deep or too large is refused by the service (400, 413), nothing changed.
+    const updated = core.service.edit(
+      plot.id,
+      {
+        ...(layout && { layout }),
+        ...(input && { traces: input.specs }),
+        ...(typeof body.filename === 'string' && { filename: body.filename }),
+        ...(typeof body.world_readable === 'boolean' && { worldReadable: body.world_readable }),
+      },
+      input?.initial,
+    );
     sendJson(ctx.res, 200, plotJson(core, updated));
   });
 
@@ -129,7 +129,8 @@ export function apiRoutes(core: Core, router: Router): void {
     const format = ctx.url.searchParams.get('format') ?? 'ndjson';
     if (format !== 'csv' && format !== 'ndjson') throw new HttpError(400, `format must be csv or ndjson (got ${format})`);
     const chunks = spec.tokenId === undefined ? [{ replace: true, columns: spec.data ?? {} }] : core.store.history(spec.tokenId);
-    await writeHistory(ctx.res, format, chunks, `${plot.filename}-trace${ctx.params[1]}`);
+    const keys = spec.tokenId === undefined ? Object.keys(spec.data ?? {}) : core.store.historyKeys(spec.tokenId);
+    await writeHistory(ctx.res, format, chunks, keys, `${plot.filename}-trace${ctx.params[1]}`);
   });
 
   router.add('POST', /^\/api\/v1\/tokens$/, ({ req, res }) => {
@@ -156,30 +157,30 @@ export function apiRoutes(core: Core, router: Router): void {
   });
 }
 
-const csvCell = (v: unknown): string => {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+/** CSV cells: numbers as numbers, objects as JSON, and text that a spreadsheet would run as a formula (=, +, -, @ first) prefixed with ' (OWASP's advice on CSV injection). */
+const csvOptions = { escape_formulas: true, cast: { boolean: (v: boolean) => String(v), object: (v: object) => JSON.stringify(v) } } as const;
 
-/** Streams a trace's stored points as CSV or NDJSON, one point a line, numbered from 0. */
-async function writeHistory(res: ServerResponse, format: 'csv' | 'ndjson', chunks: Iterable<{ replace: boolean; columns: Columns }>, name: string): Promise<void> {
+/**
+ * Streams a trace's stored points as CSV or NDJSON, one point a line, numbered from 0. The CSV
+ * header names every column any stored chunk has (`keys`), so a column that first appears late
+ * (text from the 1,000th point on) is exported too, empty where a point has no value.
+ */
+async function writeHistory(res: ServerResponse, format: 'csv' | 'ndjson', chunks: Iterable<{ replace: boolean; columns: Columns }>, keys: readonly string[], name: string): Promise<void> {
   res.writeHead(200, {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
     'content-disposition': `attachment; filename="${name.replace(/[^\w.-]+/g, '_')}.${format}"`,
   });
-  let keys: string[] | undefined;
+  if (format === 'csv') res.write(stringify([['index', ...keys]], csvOptions));
   let index = 0;
   for (const { columns } of chunks) {
-    if (!keys) {
-      keys = Object.keys(columns);
-      if (format === 'csv') res.write(`index,${keys.join(',')}\n`);
-    }
     const n = (Object.values(columns)[0] ?? []).length;
     let out = '';
-    for (let i = 0; i < n; i++, index++) {
-      if (format === 'csv') out += `${index},${keys.map((k) => csvCell(columns[k]?.[i])).join(',')}\n`;
-      else out += `${JSON.stringify(Object.fromEntries([['index', index], ...Object.keys(columns).map((k) => [k, columns[k]?.[i] ?? null])]))}\n`;
+    if (format === 'csv') {
+      const rows: unknown[][] = [];
+      for (let i = 0; i < n; i++, index++) rows.push([index, ...keys.map((k) => columns[k]?.[i] ?? null)]);
+      out = stringify(rows, csvOptions);
+    } else {
+      for (let i = 0; i < n; i++, index++) out += `${JSON.stringify(Object.fromEntries([['index', index], ...Object.keys(columns).map((k) => [k, columns[k]?.[i] ?? null])]))}\n`;
     }
     if (!res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
   }

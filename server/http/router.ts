@@ -1,6 +1,8 @@
 /** A small router for node:http with typed errors and bounded bodies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PlotwireError } from '../../shared/errors.js';
+import { MAX_JSON_DEPTH } from '../../shared/limits.js';
+import { nestedDeeperThan } from '../../shared/validate.js';
 
 export class HttpError extends PlotwireError {
   readonly code = 'PW_ERR_HTTP';
@@ -38,19 +40,40 @@ export class Router {
 
   /** Handles a request; false when no route matches its path. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url ?? '/');
     let pathMatched = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(url.pathname);
       if (!m) continue;
       pathMatched = true;
       if (route.method !== req.method && !(route.method === 'GET' && req.method === 'HEAD')) continue;
-      const params = m.slice(1).map((p) => decodeURIComponent(p ?? ''));
+      const params = m.slice(1).map((p) => decodePathPart(p ?? ''));
       await route.handler({ req, res, url, params });
       return true;
     }
     if (pathMatched) throw new HttpError(405, `${req.method} is not allowed here`);
     return false;
+  }
+}
+
+/**
+ * The request target as a URL. Resolving it against a base would read "//x" as a host (or fail
+ * on "//"); an origin-form target is a path, so it is appended to the base instead.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target);
+  } catch {
+    throw new HttpError(400, `the request target is not a path or a URL: ${JSON.stringify(target.slice(0, 80))}`);
+  }
+}
+
+/** A path segment decoded, or 400 for bad percent-encoding (decodeURIComponent throws a URIError). */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `the path has a malformed percent-encoding: ${JSON.stringify(part.slice(0, 80))}`);
   }
 }
 
@@ -83,5 +106,6 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<Rec
     throw new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'the body must be a JSON object');
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw new HttpError(400, `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;
 }

@@ -7,7 +7,8 @@ import { columnLength, type Columns } from '../data/columns.js';
 import type { InitialData } from '../plot-service.js';
 import { checkMaxpoints, splitTrace, type TraceSpec } from '../store/plots.js';
 import { HttpError } from './router.js';
-import { isObject } from '../../shared/validate.js';
+import { isObject, nestedDeeperThan } from '../../shared/validate.js';
+import { MAX_JSON_DEPTH } from '../../shared/limits.js';
 
 export interface TraceInput {
   readonly specs: TraceSpec[];
@@ -21,6 +22,7 @@ export function traceInput(core: Core, userId: number, traces: unknown): TraceIn
   const initial: { tokenId: number; columns: Columns }[] = [];
   traces.forEach((trace: unknown, i) => {
     if (!isObject(trace)) throw new HttpError(400, `trace ${i} must be an object`);
+    if (nestedDeeperThan(trace, MAX_JSON_DEPTH)) throw new HttpError(400, `trace ${i} is nested deeper than ${MAX_JSON_DEPTH} levels`);
     const stream = isObject(trace.stream) ? trace.stream : {};
     const token = stream.token ?? trace.token;
     let maxpoints: number;

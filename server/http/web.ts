@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { packageRoot, packageVersion } from '../../shared/package-root.js';
 import { shareUrl, type Core } from '../core.js';
 import type { Plot } from '../store/plots.js';
@@ -92,7 +92,47 @@ function findPlot(core: Core, ctx: Context): Plot {
   return plot;
 }
 
-const safeNext = (next: string | null): string => (next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+/**
+ * Where to go after logging in: a path on this server, or "/". The value is parsed as a URL
+ * against a stand-in origin, as a browser would resolve it, and kept only when it stays on that
+ * origin; what is returned is the parsed path, not the text given ("/\\evil.example" and
+ * "/\t/evil.example" resolve to another host in a browser, "/.//evil.example" to a path a
+ * browser reads as one).
+ */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith('/')) return '/';
+  const base = 'http://plotwire.invalid';
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== base || url.pathname.startsWith('//')) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/**
+ * A cookie-authenticated change (log in, log out) only from this server's own pages: browsers
+ * send Origin on every cross-site POST (and Sec-Fetch-Site), so a form on another site is
+ * refused with 403 even where SameSite is not enforced.
+ */
+function checkOrigin(core: Core, req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if (origin !== undefined) {
+    const own = new Set([new URL(core.publicUrl).origin, `${isTls(core, req) ? 'https' : 'http'}://${req.headers.host ?? ''}`]);
+    if (!own.has(origin)) throw new HttpError(403, `a form from ${origin.slice(0, 100)} may not change this server's session (Origin is not this server)`);
+  } else if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new HttpError(403, `a form from another site may not change this server's session (Sec-Fetch-Site: ${String(site).slice(0, 40)})`);
+  }
+}
+
+/** Whether the browser reached this server over TLS (its own, or a proxy's named in --public-url). */
+const isTls = (core: Core, req: IncomingMessage): boolean => (req.socket as { encrypted?: boolean }).encrypted === true || core.publicUrl.startsWith('https:');
+
+/** The session cookie's attributes: HttpOnly always, Secure under TLS (a cookie sent over plain HTTP could be read on the way). */
+const cookieAttributes = (core: Core, req: IncomingMessage): string => `HttpOnly; SameSite=Lax; Path=/${isTls(core, req) ? '; Secure' : ''}`;
 
 function loginForm(res: ServerResponse, status: number, next: string, error = ''): void {
   page(
@@ -130,18 +170,20 @@ export function webRoutes(core: Core, router: Router): void {
 
   router.add('GET', /^\/login$/, ({ res, url }) => loginForm(res, 200, safeNext(url.searchParams.get('next'))));
   router.add('POST', /^\/login$/, async ({ req, res, url }) => {
+    checkOrigin(core, req);
     const form = new URLSearchParams(await readBody(req, 16 * 1024));
     const next = safeNext(url.searchParams.get('next'));
     const user = core.accounts.authenticate(form.get('un') ?? '', form.get('key') ?? '');
     if (!user) return loginForm(res, 401, next, 'That user name and API key do not match.');
     const session = core.accounts.createSession(user.id);
-    res.writeHead(303, { location: next, 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000` });
+    res.writeHead(303, { location: next, 'set-cookie': `${SESSION_COOKIE}=${session}; ${cookieAttributes(core, req)}; Max-Age=2592000` });
     res.end();
   });
   router.add('POST', /^\/logout$/, ({ req, res }) => {
+    checkOrigin(core, req);
     const session = cookie(req, SESSION_COOKIE);
     if (session) core.accounts.endSession(session);
-    res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0` });
+    res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; ${cookieAttributes(core, req)}; Max-Age=0` });
     res.end();
   });
 

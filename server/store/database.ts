@@ -56,6 +56,11 @@ const migrations: string[] = [
      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
      expires_at INTEGER NOT NULL
    );`,
+  // Retention in bytes: each chunk's stored size, and each token's total, kept as they are written.
+  `ALTER TABLE chunks ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+   UPDATE chunks SET size = length(CAST(columns AS BLOB));
+   ALTER TABLE tokens ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE tokens SET stored_bytes = (SELECT coalesce(sum(size), 0) FROM chunks WHERE token_id = tokens.id);`,
 ];
 
 export interface DatabaseOptions {

@@ -4,7 +4,7 @@
  */
 import { MAXPOINTS_DEFAULT, MAXPOINTS_MAX, dataKeys } from '../../shared/index.js';
 import type { Columns } from '../data/columns.js';
-import { mergeLayout } from '../data/layout.js';
+import { layoutJson, mergeLayout } from '../data/layout.js';
 import type { Db } from './database.js';
 import { newSecret } from './secrets.js';
 import { PlotwireError } from '../../shared/errors.js';
@@ -144,26 +144,40 @@ export class Plots {
     return out;
   }
 
+  /** Points the traces a token feeds can show: their largest maxpoints (0 when it feeds none). */
+  capacityOf(tokenId: number): number {
+    let capacity = 0;
+    for (const { plot, traces } of this.forToken(tokenId)) for (const i of traces) capacity = Math.max(capacity, plot.traces[i]?.maxpoints ?? 0);
+    return capacity;
+  }
+
+  /** Tokens that feed a plot's traces. */
+  tokensOf(id: number): number[] {
+    return [...new Set((this.cache.get(id)?.traces ?? []).flatMap((t) => (t.tokenId === undefined ? [] : [t.tokenId])))];
+  }
+
+  /** Throws LayoutError or LayoutTooLargeError for a layout too deep or too large to store. */
   create(userId: number, input: PlotInput): Plot {
+    const layout = layoutJson(input.layout);
     const now = Date.now();
     const fileId = ((this.db.prepare('SELECT max(file_id) AS m FROM plots WHERE user_id = ?').get(userId) as { m: number | null }).m ?? 0) + 1;
     const id = Number(
       this.db
         .prepare('INSERT INTO plots (user_id, file_id, filename, layout, traces, world_readable, share_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(userId, fileId, input.filename, JSON.stringify(input.layout), JSON.stringify(input.traces), input.worldReadable ? 1 : 0, newSecret(16), now, now).lastInsertRowid,
+        .run(userId, fileId, input.filename, layout, JSON.stringify(input.traces), input.worldReadable ? 1 : 0, newSecret(16), now, now).lastInsertRowid,
     );
     return this.reload(id);
   }
 
-  /** Replaces what is given; a layout is merged (relayout), traces are replaced whole. */
+  /** Replaces what is given; a layout is merged (relayout), traces are replaced whole. Throws as create does. */
   update(id: number, change: { layout?: Record<string, unknown>; traces?: readonly TraceSpec[]; filename?: string; worldReadable?: boolean }): Plot {
     const plot = this.cache.get(id);
     if (!plot) throw new PlotError(`no plot ${id}`);
-    const layout = change.layout ? mergeLayout(plot.layout, change.layout) : plot.layout;
+    const layout = change.layout ? layoutJson(mergeLayout(plot.layout, change.layout)) : JSON.stringify(plot.layout);
     this.db
       .prepare('UPDATE plots SET layout = ?, traces = ?, filename = ?, world_readable = ?, layout_version = layout_version + ?, updated_at = ? WHERE id = ?')
       .run(
-        JSON.stringify(layout),
+        layout,
         JSON.stringify(change.traces ?? plot.traces),
         change.filename ?? plot.filename,
         (change.worldReadable ?? plot.worldReadable) ? 1 : 0,

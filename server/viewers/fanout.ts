@@ -153,7 +153,7 @@ export class Fanout {
 
   /** "layoutVersion.shape-index0-index1..." (the index of a trace without a token is 0). */
   private eventId(plot: Plot, at?: Indices): string {
-    const indices = plot.traces.map((t) => (t.tokenId === undefined ? 0 : (at?.get(t.tokenId) ?? this.store.token(t.tokenId).recent.endIndex)));
+    const indices = plot.traces.map((t) => (t.tokenId === undefined ? 0 : (at?.get(t.tokenId) ?? this.store.endIndex(t.tokenId))));
     return [`${plot.layoutVersion}.${shapeOf(plot)}`, ...indices].join('-');
   }
 
@@ -181,11 +181,11 @@ export class Fanout {
     const at = new Map([...missed].map(([tokenId, { start }]) => [tokenId, start]));
     const updates: string[] = [];
     for (const [tokenId, { traces, start }] of missed) {
-      const recent = this.store.token(tokenId).recent;
-      const cols = recent.since(start);
+      const end = this.store.endIndex(tokenId);
+      if (start === end) continue;
+      const cols = this.store.since(tokenId, start);
       if (!cols) return false;
-      if (start === recent.endIndex) continue;
-      at.set(tokenId, recent.endIndex);
+      at.set(tokenId, end);
       updates.push(this.message(plot, 'append', { traces, start, update: traceUpdate(cols) }, at));
     }
     for (const u of updates) res.write(u);

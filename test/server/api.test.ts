@@ -90,6 +90,15 @@ describe('/api/v1', () => {
     ]);
     expect((await api(s, 'GET', `/api/v1/plots/${plot.id}/traces/0/data?format=xml`)).json.error).toContain('csv or ndjson');
   });
+
+  it('the CSV export names every column, also one that first appears late, and text a spreadsheet would run as a formula is inert', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    const lines = ['{"x":1,"y":-1}', '{"x":2,"y":2,"text":"=HYPERLINK(\\"http://evil.example\\",\\"x\\")"}', '{"x":3,"y":3,"marker":{"color":"+red"}}', '{"x":4,"y":4,"text":"@a"}'];
+    await rawExchange(s.port, [streamHead(token), ...lines.map((l) => chunk(`${l}\n`)), '0\r\n\r\n']);
+    const csv = await api(s, 'GET', `/api/v1/plots/${plot.id}/traces/0/data?format=csv`);
+    expect(csv.text).toBe(`index,x,y,text,marker.color\n0,1,-1,,\n1,2,2,"'=HYPERLINK(""http://evil.example"",""x"")",\n2,3,3,,'+red\n3,4,4,'@a,\n`);
+  });
 });
 
 describe("Plotly's /clientresp and /apigetfile", () => {
