@@ -37,9 +37,9 @@ export class ServerApi {
     private readonly dispatcher?: Dispatcher,
   ) {}
 
-  /** A new stream token of this API key's user. */
-  async createToken(): Promise<string> {
-    return (await this.call('POST', '/api/v1/tokens', undefined, 201)).token as string;
+  /** A new stream token of this API key's user (Plotly's 10-character format, for Arduino sketches, on request). */
+  async createToken(options: { plotlyFormat?: boolean } = {}): Promise<string> {
+    return (await this.call('POST', '/api/v1/tokens', options.plotlyFormat ? { plotly_format: true } : undefined, 201)).token as string;
   }
 
   async createPlot(plot: { title: string; traces: readonly PlotTraceInput[]; layout?: Record<string, unknown>; world_readable?: boolean }): Promise<CreatedPlot> {

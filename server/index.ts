@@ -84,6 +84,8 @@ export interface ServerOptions {
 
 export interface PlotwireServer {
   readonly url: string;
+  /** The port it listens on (the URL may name another, under --public-url). */
+  readonly port: number;
   readonly streamUrl: string;
   readonly core: Core;
   close(): Promise<void>;
@@ -129,6 +131,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   const ingest = new Ingest(accounts, store, service, {
     idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     connectsPerMinute: options.connectsPerMinute ?? 30,
+    log,
   });
   const core: Core = { db, accounts, plots, store, fanout, service, ingest, log, publicUrl: '', streamUrl: '' };
 
@@ -180,6 +183,21 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     deadlines.watch(socket);
     http.emit('connection', socket);
   };
+  // Bytes after a request that node cannot parse as the next one: Plotly's Arduino libraries send
+  // a body longer than their Content-Length when their keys are not 10 characters. Node would
+  // answer 400 over the answer still being made; the answer goes out first, and then the socket.
+  const answering = new WeakSet<Duplex>();
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    answering.add(req.socket);
+    res.once('close', () => answering.delete(req.socket));
+  });
+  http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (answering.has(socket)) return void socket.once('finish', () => socket.destroy());
+    // What node itself answers otherwise.
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable && err.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    else socket.destroy();
+  });
   const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
       headTimeoutMs,
@@ -239,6 +257,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   let closed: Promise<void> | undefined;
   return {
     url: core.publicUrl,
+    port,
     streamUrl: core.streamUrl,
     core,
     close() {

@@ -64,3 +64,73 @@ export function formatPlotlyDate(ms: number, utc = false): string {
   const f = microsIntoSecond(micros);
   return datePrefix(micros, utc ? 'utc' : 'local') + (f >= 100_000 ? '' : f >= 10_000 ? '0' : f >= 1_000 ? '00' : f >= 100 ? '000' : f >= 10 ? '0000' : '00000') + f;
 }
+
+/**
+ * What an x string is: Plotly's date form (normalized from ISO 8601's "T" form), or a category.
+ * A string that starts like a date ("YYYY-MM-DD") must be a real one: "2026-99-99" is a writer's
+ * bug, not a category. The zone of an ISO date is dropped, as plotly.js drops it.
+ */
+export type XText = { readonly kind: 'date'; readonly text: string } | { readonly kind: 'category' } | { readonly kind: 'bad date' };
+
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
+const DATE_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+const daysIn = (year: number, month: number): number => (month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
+
+export function classifyXText(text: string): XText {
+  if (!DATE_LIKE.test(text)) return { kind: 'category' };
+  const m = DATE_PARTS.exec(text);
+  if (!m) return { kind: 'bad date' };
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(Number(y), month)) return { kind: 'bad date' };
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59))) return { kind: 'bad date' };
+  // Already Plotly's form (what plotwire's own writers send): kept as it is.
+  if (zone === undefined && !text.includes('T') && (frac === undefined || frac.length <= 7)) return { kind: 'date', text };
+  let out = `${y}-${mo}-${d}`;
+  if (h !== undefined) out += ` ${h}:${mi}${s !== undefined ? `:${s}${frac ? frac.slice(0, 7) : ''}` : ''}`;
+  return { kind: 'date', text: out };
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A formatter for an IANA time zone name, or undefined when the name is not one. */
+function zoneFormat(zone: string): Intl.DateTimeFormat | undefined {
+  let format = zoneFormats.get(zone);
+  if (format) return format;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+  } catch {
+    return undefined;
+  }
+  // Bounded: a client names one zone; a hostile one must not grow this without end.
+  if (zoneFormats.size >= 64) zoneFormats.clear();
+  zoneFormats.set(zone, format);
+  return format;
+}
+
+/** Whether a name is an IANA time zone this machine knows ("America/Montreal", "UTC"). */
+export function isTimeZone(zone: string): boolean {
+  return zone.length > 0 && zone.length <= 64 && zoneFormat(zone) !== undefined;
+}
+
+/** A time in ms since the epoch as "YYYY-MM-DD HH:MM:SS.ffffff" in a named IANA time zone. */
+export function formatDateInZone(ms: number, zone: string): string {
+  const format = zoneFormat(zone);
+  if (!format) throw new InvalidArgumentError(`"${zone}" is not a time zone`);
+  const micros = toMicros(ms);
+  const parts: Record<string, string> = {};
+  for (const p of format.formatToParts(Math.floor(micros / 1000))) parts[p.type] = p.value;
+  const f = String(microsIntoSecond(micros)).padStart(6, '0');
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${f}`;
+}

@@ -6,6 +6,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { MAX_BATCH_POINTS, MAX_STREAM_LINE } from './limits.js';
+import { classifyXText } from './dates.js';
 import { ProtocolError, parseJson } from './errors.js';
 import { compile } from './validate.js';
 
@@ -40,7 +41,12 @@ type DataKey = (typeof dataKeys)[number];
 
 /** `YYYY-MM-DD`, optionally with ` HH:MM`, `:SS` and up to six fraction digits (Plotly's date form). */
 export const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$/;
-const DATE_RULE = 'a number or a date string "YYYY-MM-DD HH:MM:SS.ffffff"';
+const DATE_RULE = 'a number, a real date ("YYYY-MM-DD HH:MM:SS.ffffff", or ISO 8601 with "T"), or other text for a category axis';
+/**
+ * Plotly's Arduino libraries send no token header: each object names its token under this key,
+ * and one connection carries several tokens.
+ */
+export const STREAM_TOKEN_KEY = 'streamtoken';
 
 const scalars = () => [Type.Number(), Type.String(), Type.Null()];
 const Scalar = Type.Union(scalars(), { description: 'a number, a string or null' });
@@ -110,12 +116,9 @@ export const StreamState = Type.Object(
 export type StreamObject = Static<typeof StreamObject>;
 export type AppendBatch = Static<typeof AppendBatch>;
 export type StreamState = Static<typeof StreamState>;
-export type StreamLine = { readonly kind: 'heartbeat' } | { readonly kind: 'object'; readonly object: StreamObject };
 
 const objectCheck = compile(StreamObject);
 const stateCheck = compile(StreamState);
-const HEARTBEAT: StreamLine = Object.freeze({ kind: 'heartbeat' });
-
 const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object';
 
 /**
@@ -149,21 +152,30 @@ function batchLength(batch: AppendBatch): number {
   return 0;
 }
 
-function checkDates(field: string, v: unknown): void {
-  const bad = (x: unknown) => typeof x === 'string' && !DATE_PATTERN.test(x);
-  if (Array.isArray(v) ? v.some(bad) : bad(v)) {
-    const got = Array.isArray(v) ? v.find(bad) : v;
-    throw new ProtocolError('stream object', field, `must be ${DATE_RULE}`, got);
-  }
+/**
+ * x strings: a date (Plotly's form, or ISO 8601 normalized to it) or any other text for a
+ * category axis; a string that starts like a date must be a real one. Normalizes in place.
+ */
+function checkX(field: string, holder: Record<string, unknown>, key: string): void {
+  const v = holder[key];
+  const check = (x: unknown): unknown => {
+    if (typeof x !== 'string') return x;
+    const c = classifyXText(x);
+    if (c.kind === 'bad date') throw new ProtocolError('stream object', field, `must be ${DATE_RULE}`, x);
+    return c.kind === 'date' ? c.text : x;
+  };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (typeof v[i] === 'string') v[i] = check(v[i]);
+  } else if (typeof v === 'string') holder[key] = check(v);
 }
 
 /** The rules a JSON schema cannot say: dates in x, equal batch lengths, what seq may go with. */
 function checkRules(obj: StreamObject): void {
-  checkDates(S.X, obj.x);
+  checkX(S.X, obj as Record<string, unknown>, S.X);
   if (obj.append) {
     const mixed = dataKeys.find((k: DataKey) => obj[k] !== undefined);
     if (mixed) throw new ProtocolError('stream object', mixed, `cannot be combined with "${S.APPEND}"; put it inside the batch`);
-    checkDates(`${S.APPEND}.${S.X}`, obj.append.x);
+    checkX(`${S.APPEND}.${S.X}`, obj.append as Record<string, unknown>, S.X);
     let length = -1;
     let first = '';
     for (const [path, arr] of batchArrays(obj.append)) {
@@ -179,7 +191,10 @@ function checkRules(obj: StreamObject): void {
   }
 }
 
-/** Validates an already-parsed stream object. Throws ProtocolError naming the field and the rule. */
+/**
+ * Validates an already-parsed stream object, strictly: every key must be one the protocol
+ * defines. Throws ProtocolError naming the field and the rule. Date strings in x are normalized.
+ */
 export function validateStreamObject(value: unknown): StreamObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('stream object', '', 'must be a JSON object', value);
@@ -189,13 +204,106 @@ export function validateStreamObject(value: unknown): StreamObject {
   return obj;
 }
 
-/** One line of a stream body (without its newline): a heartbeat when blank, else an object. */
+const knownKeys = new Set<string>(Object.keys(StreamObject.properties));
+
+/**
+ * What a line carried besides its data, for the writer's and the log's counts: keys plotwire does
+ * not use (Plotly's clients send "type", "name" ...), dropped; non-finite numbers (Python's NaN,
+ * Infinity), made gaps.
+ */
+export interface LineNotes {
+  readonly ignoredKeys: readonly string[];
+  readonly gaps: number;
+}
+
+const NO_NOTES: LineNotes = Object.freeze({ ignoredKeys: Object.freeze([]) as readonly string[], gaps: 0 });
+
+export type StreamLine =
+  | { readonly kind: 'heartbeat' }
+  | {
+      readonly kind: 'object';
+      readonly object: StreamObject;
+      /** The object's own token (Plotly's Arduino libraries name it in each object). */
+      readonly token?: string;
+      readonly notes: LineNotes;
+    };
+
+const HEARTBEAT: StreamLine = Object.freeze({ kind: 'heartbeat' });
+
+/**
+ * Python's json.dumps writes NaN, Infinity and -Infinity bare, which JSON does not allow. Outside
+ * strings they become null (a gap); returns the text and how many were replaced.
+ */
+function nonFiniteToNull(text: string): { text: string; replaced: number } {
+  let out = '';
+  let replaced = 0;
+  let i = 0;
+  let from = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip a string, escapes included.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      i++;
+      continue;
+    }
+    const word = text.startsWith('-Infinity', i) ? 9 : text.startsWith('Infinity', i) ? 8 : text.startsWith('NaN', i) ? 3 : 0;
+    if (word) {
+      out += `${text.slice(from, i)}null`;
+      i += word;
+      from = i;
+      replaced++;
+      continue;
+    }
+    i++;
+  }
+  return { text: out + text.slice(from), replaced };
+}
+
+/** JSON.parse, taking Python's NaN and Infinity as gaps (null). */
+function parseLine(text: string): { value: unknown; gaps: number } {
+  try {
+    return { value: JSON.parse(text), gaps: 0 };
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) return { value: parseJson('stream object', text), gaps: 0 };
+    const fixed = nonFiniteToNull(text);
+    try {
+      return { value: JSON.parse(fixed.text), gaps: fixed.replaced };
+    } catch {
+      throw new ProtocolError('stream object', '', `is not valid JSON: ${(err as Error).message}`, undefined, 'PW_ERR_NOT_JSON');
+    }
+  }
+}
+
+/**
+ * One line of a stream body (without its newline): a heartbeat when blank, else an object. As
+ * Plotly's server did, keys plotwire does not use are dropped and noted, not refused; Plotly's
+ * Arduino libraries' "streamtoken" is taken out as the object's token.
+ */
 export function decodeStreamLine(text: string): StreamLine {
   if (text.trim() === '') return HEARTBEAT;
   if (text.length > MAX_STREAM_LINE) {
     throw new ProtocolError('stream object', '', `must be at most ${MAX_STREAM_LINE} bytes (got ${text.length} characters)`);
   }
-  return { kind: 'object', object: validateStreamObject(parseJson('stream object', text)) };
+  const { value, gaps } = parseLine(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('stream object', '', 'must be a JSON object', value);
+  }
+  const record = value as Record<string, unknown>;
+  let token: string | undefined;
+  let ignored: string[] | undefined;
+  for (const key in record) {
+    if (knownKeys.has(key)) continue;
+    if (key === STREAM_TOKEN_KEY) {
+      const t = record[key];
+      if (typeof t !== 'string' || t === '') throw new ProtocolError('stream object', key, 'must be a stream token: a string', t);
+      token = t;
+    } else (ignored ??= []).push(key);
+    delete record[key];
+  }
+  const object = validateStreamObject(record);
+  const notes = ignored || gaps ? { ignoredKeys: ignored ?? [], gaps } : NO_NOTES;
+  return token === undefined ? { kind: 'object', object, notes } : { kind: 'object', object, token, notes };
 }
 
 /** Validates the answer to a stream-state query. */

@@ -22,33 +22,39 @@ function withAccounts<T>(dataDir: string | undefined, fn: (accounts: Accounts) =
 
 const print = (json: boolean | undefined, value: Record<string, unknown>, text: string): void => console.log(json ? JSON.stringify(value) : text);
 
-const userUsage = `usage: plotwire user add NAME [--data DIR] [--json]
+const plotlyHelp = `  --plotly-format  Plotly's format: 10 lowercase letters and digits. Plotly's Arduino
+               libraries need it for both the API key and the stream tokens (they compute
+               their request sizes assuming 10 characters); see docs/legacy-clients.md`;
+
+const userUsage = `usage: plotwire user add NAME [--plotly-format] [--data DIR] [--json]
 
 Creates a user and prints its API key, once: keys are stored only as hashes.
+${plotlyHelp}
 ${dataHelp}`;
 
 export const userCommand = defineCommand(
-  { name: 'user', summary: 'add a user and print its API key (user add NAME)', usage: userUsage, options: optionSpec(['data'], ['json']), positionals: 2 },
+  { name: 'user', summary: 'add a user and print its API key (user add NAME)', usage: userUsage, options: optionSpec(['data'], ['json', 'plotly-format']), positionals: 2 },
   (values, positionals) => {
     const [action, name] = positionals;
     if (action !== 'add' || !name) throw new UsageError('say: plotwire user add NAME');
-    const { user, apiKey } = withAccounts(values.data, (a) => a.addUser(name));
+    const { user, apiKey } = withAccounts(values.data, (a) => a.addUser(name, { plotlyFormat: values['plotly-format'] }));
     print(values.json, { user: user.name, apiKey }, `user ${user.name} created; API key (shown once): ${apiKey}`);
     return 0;
   },
 );
 
-const tokenUsage = `usage: plotwire token create --user NAME [--data DIR] [--json]
+const tokenUsage = `usage: plotwire token create --user NAME [--plotly-format] [--data DIR] [--json]
        plotwire token list --user NAME [--data DIR] [--json]
        plotwire token revoke ID --user NAME [--data DIR] [--json]
 
 Stream tokens let a writer (the bridge, a Plotly script) stream to the server. A new token is
 printed once; the server keeps only its hash.
   --user NAME  the token's owner
+${plotlyHelp}
 ${dataHelp}`;
 
 export const tokenCommand = defineCommand(
-  { name: 'token', summary: 'create, list or revoke stream tokens (token create --user NAME)', usage: tokenUsage, options: optionSpec(['user', 'data'], ['json']), positionals: 2 },
+  { name: 'token', summary: 'create, list or revoke stream tokens (token create --user NAME)', usage: tokenUsage, options: optionSpec(['user', 'data'], ['json', 'plotly-format']), positionals: 2 },
   (values, positionals) => {
     const [action, id] = positionals;
     if (!values.user) throw new UsageError('--user NAME is required');
@@ -57,7 +63,7 @@ export const tokenCommand = defineCommand(
       const user = accounts.userByName(userName);
       if (!user) throw new UsageError(`no user "${userName}" (create one with: plotwire user add ${userName})`);
       if (action === 'create') {
-        const { token, row } = accounts.createToken(user.id);
+        const { token, row } = accounts.createToken(user.id, { plotlyFormat: values['plotly-format'] });
         print(values.json, { user: user.name, token, id: row.id }, `stream token for ${user.name} (shown once): ${token}`);
       } else if (action === 'list') {
         const rows = accounts.listTokens(user.id);

@@ -40,8 +40,15 @@ export const validateCommand = defineCommand(
       lineNo++;
       const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       try {
-        const kind = decode(text).kind;
-        counts[kind] = (counts[kind] ?? 0) + 1;
+        const decoded = decode(text);
+        counts[decoded.kind] = (counts[decoded.kind] ?? 0) + 1;
+        // Accepted, as Plotly accepted them, but worth knowing: what the server drops or makes a gap.
+        const notes = 'notes' in decoded && decoded.kind === 'object' ? decoded.notes : undefined;
+        if (notes && (notes.ignoredKeys.length > 0 || notes.gaps > 0) && !values.quiet) {
+          const said = [notes.ignoredKeys.length ? `keys plotwire does not use are dropped: ${notes.ignoredKeys.join(', ')}` : '', notes.gaps ? `${notes.gaps} NaN/Infinity become gaps` : ''].filter(Boolean).join('; ');
+          if (values.json) console.log(JSON.stringify({ line: lineNo, note: said, ignoredKeys: notes.ignoredKeys, gaps: notes.gaps }));
+          else console.log(`line ${lineNo}: note: ${said}`);
+        }
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         invalid++;

@@ -133,9 +133,10 @@ export function apiRoutes(core: Core, router: Router): void {
     await writeHistory(ctx.res, format, chunks, keys, `${plot.filename}-trace${ctx.params[1]}`);
   });
 
-  router.add('POST', /^\/api\/v1\/tokens$/, ({ req, res }) => {
+  router.add('POST', /^\/api\/v1\/tokens$/, async ({ req, res }) => {
     const user = apiUser(core, req);
-    const { token, row } = core.accounts.createToken(user.id);
+    const body = await readJson(req, BODY_LIMIT, true);
+    const { token, row } = core.accounts.createToken(user.id, { plotlyFormat: body.plotly_format === true });
     sendJson(res, 201, { ...tokenJson(row), token });
   });
 

@@ -7,6 +7,7 @@ import { figure } from '../data/figure.js';
 import { columnLength } from '../data/columns.js';
 import type { Plot, TraceSpec } from '../store/plots.js';
 import { apiUser } from './auth.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody, sendJson, type Router } from './router.js';
 import { traceInput } from './trace-input.js';
 
@@ -48,16 +49,36 @@ export function parseClientForm(body: string): Record<string, string> {
   return out;
 }
 
-const answer = (fields: Record<string, unknown>) => ({
-  'stream-host': '',
-  'stream-status': '',
-  url: '',
-  filename: '',
-  message: '',
-  warning: '',
-  error: '',
-  ...fields,
-});
+/**
+ * JSON as Python's json.dumps writes it (", " and ": ", non-ASCII escaped), as Plotly's server
+ * answered: the Arduino libraries scan the answer for `"url": "http://...` byte by byte.
+ */
+export function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`)
+      .join(', ')}}`;
+  }
+  return (JSON.stringify(value) ?? 'null').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Plotly's /clientresp answer: always 200, the fields in Plotly's order, errors in `error`. The
+ * connection closes after it unless the client asked to keep it: the Arduino libraries read
+ * until the server closes, and send no Connection header.
+ */
+function answer(req: IncomingMessage, res: ServerResponse, fields: Record<string, unknown>): void {
+  const body = pythonJson({ 'stream-host': '', 'stream-status': '', url: '', filename: '', message: '', warning: '', error: '', ...fields });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...(req.headers.connection?.toLowerCase() !== 'keep-alive' && { connection: 'close' }),
+  });
+  res.end(body);
+}
 
 function parseJsonField(form: Record<string, string>, name: string, fallback: unknown): unknown {
   const raw = form[name];
@@ -92,8 +113,8 @@ export function plotlyRoutes(core: Core, router: Router): void {
   router.add('POST', /^\/clientresp$/, async ({ req, res }) => {
     const form = parseClientForm(await readBody(req, BODY_LIMIT));
     const user = core.accounts.authenticate(form.un ?? '', form.key ?? '');
-    if (!user) return sendJson(res, 200, answer({ error: `Aw, snap! The username "${form.un ?? ''}" or its API key is not valid.` }));
-    if ((form.origin ?? 'plot') !== 'plot') return sendJson(res, 200, answer({ error: `origin "${form.origin}" is not supported; use origin=plot` }));
+    if (!user) return answer(req, res, { error: `Aw, snap! The username "${form.un ?? ''}" or its API key is not valid.` });
+    if ((form.origin ?? 'plot') !== 'plot') return answer(req, res, { error: `origin "${form.origin}" is not supported; use origin=plot` });
     try {
       const args = parseJsonField(form, 'args', []);
       const kwargs = parseJsonField(form, 'kwargs', {}) as Record<string, unknown>;
@@ -116,12 +137,25 @@ export function plotlyRoutes(core: Core, router: Router): void {
       } else if (fileopt === 'append') {
         plot = core.service.edit(existing.id, { traces: [...existing.traces, ...input.specs] }, input.initial);
       } else {
-        return sendJson(res, 200, answer({ error: `fileopt must be new, overwrite, extend or append (got "${fileopt}")` }));
+        return answer(req, res, { error: `fileopt must be new, overwrite, extend or append (got "${fileopt}")` });
       }
-      sendJson(res, 200, answer({ 'stream-host': core.streamUrl, 'stream-status': 'All Streams Go!', url: shareUrl(core, plot), filename: plot.filename, warning }));
+      const url = shareUrl(core, plot);
+      answer(req, res, {
+        'stream-host': core.streamUrl,
+        'stream-status': 'All Streams Go!',
+        url,
+        filename: plot.filename,
+        message: `High five! You successfully sent some data to your account on plotwire. View your plot in your browser at ${url} or inside your plotwire account where it is named '${plot.filename}'`,
+        warning,
+      });
     } catch (err) {
-      if (err instanceof HttpError) return sendJson(res, 200, answer({ error: err.message }));
-      throw err;
+      if (!(err instanceof HttpError)) throw err;
+      // Their Content-Length assumes 10-character keys and tokens: longer ones cut the form short.
+      const hint =
+        form.platform === 'arduino'
+          ? ". Plotly's Arduino libraries need Plotly-format (10-character) API keys and stream tokens: plotwire user add NAME --plotly-format, plotwire token create --user NAME --plotly-format"
+          : '';
+      return answer(req, res, { error: `${err.message}${hint}` });
     }
   });
 

@@ -97,8 +97,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
   return Buffer.concat(parts).toString('utf8');
 }
 
-export async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+/** The body as a JSON object; an empty body is {} when `emptyOk` (a POST whose fields are all optional). */
+export async function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise<Record<string, unknown>> {
   const text = await readBody(req, limit);
+  if (emptyOk && text.trim() === '') return {};
   let value: unknown;
   try {
     value = JSON.parse(text);

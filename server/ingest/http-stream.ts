@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STREAM_TOKEN_HEADER, STREAM_WRITER_HEADER } from '../../shared/index.js';
+import { CONVERT_TIMESTAMP_HEADER } from './board-clock.js';
 import type { Ingest } from './ingest.js';
 import { StreamSession, streamEnd, type StreamEnd } from './stream-session.js';
 
@@ -16,7 +17,7 @@ export function serveHttpStream(req: IncomingMessage, res: ServerResponse, inges
     const value = req.headers[name];
     return typeof value === 'string' ? value : undefined;
   };
-  const opened = ingest.open(header(STREAM_TOKEN_HEADER), finish, header(STREAM_WRITER_HEADER));
+  const opened = ingest.open({ token: header(STREAM_TOKEN_HEADER), writer: header(STREAM_WRITER_HEADER), convertTimestamp: header(CONVERT_TIMESTAMP_HEADER) }, finish);
   if (!(opened instanceof StreamSession)) return finish(opened);
   const session = opened;
   req.on('data', (buf: Buffer) => session.data(buf));

@@ -1,73 +1,101 @@
 /**
- * Where streams meet the server's state: it admits a connection for a token (or says why not),
- * keeps one active stream per token (a newer one takes over), and applies each object to the
- * token's points and to the layout of the plots it feeds.
+ * Where streams meet the server's state: it admits a token to a stream (or says why not), keeps
+ * one active stream per token (a newer one takes over), and applies each object to the token's
+ * points and to the layout of the plots it feeds. Header tokens and tokens named inside a body
+ * (Plotly's Arduino libraries) go through the same admission.
  */
 import type { StreamObject } from '../../shared/index.js';
+import type { Logger } from '../../shared/log.js';
 import { dataChange } from '../data/columns.js';
 import type { PointStore } from '../data/point-store.js';
-import type { Accounts } from '../store/accounts.js';
 import type { PlotService } from '../plot-service.js';
-import { StreamSession, streamEnd, type StreamEnd } from './stream-session.js';
+import type { Accounts } from '../store/accounts.js';
+import { BoardClock, TimeZoneError } from './board-clock.js';
+import { StreamSession, streamEnd, type SessionHost, type StreamEnd } from './stream-session.js';
 
 export interface IngestOptions {
   /** A stream with no byte for this long ends with 408. */
   readonly idleTimeoutMs: number;
   /** New connections one token may open per minute before 423. */
   readonly connectsPerMinute: number;
+  readonly log: Logger;
+}
+
+/** What a request head says about a stream. */
+export interface StreamHead {
+  /** plotly-streamtoken; none for Plotly's Arduino libraries, whose objects each name theirs. */
+  readonly token: string | undefined;
+  /** plotwire-writer. */
+  readonly writer: string | undefined;
+  /** plotly-convertTimestamp: the time zone x values (millis) are turned into dates in. */
+  readonly convertTimestamp: string | undefined;
 }
 
 export class Ingest {
   private readonly active = new Map<number, StreamSession>();
   private readonly connects = new Map<number, number[]>();
+  private readonly host: SessionHost;
 
   constructor(
     private readonly accounts: Accounts,
     private readonly store: PointStore,
     private readonly service: PlotService,
     private readonly options: IngestOptions,
-  ) {}
-
-  /** Admits a stream for the token in the header, or answers why not (406, 404, 403, 423). */
-  open(tokenHeader: string | undefined, finish: (end: StreamEnd) => void, writer?: string): StreamSession | StreamEnd {
-    if (!tokenHeader) return streamEnd(406, { error: "missing header 'plotly-streamtoken'" });
-    const token = this.accounts.tokenBySecret(tokenHeader.trim());
-    if (!token) return streamEnd(404, { error: 'this stream token is not registered' });
-    if (token.revokedAt !== null) return streamEnd(403, { error: 'this stream token was revoked' });
-    if (!this.admit(token.id)) {
-      return streamEnd(423, { error: `more than ${this.options.connectsPerMinute} connections a minute for this token` });
-    }
-    const live = this.store.token(token.id);
-    const session: StreamSession = new StreamSession(
-      token.id,
-      {
-        apply: (object) => this.apply(token.id, object),
-        committedNext: () => {
-          this.store.flush();
-          return live.committedNext;
-        },
-        release: (s) => {
-          if (this.active.get(token.id) === s) this.active.delete(token.id);
-        },
+  ) {
+    this.host = {
+      claim: (secret, session) => {
+        const admitted = this.admit(secret);
+        if (typeof admitted === 'number') this.hold(admitted, session);
+        else this.options.log.warn('stream-token-refused', `a stream named a token it may not use (${admitted.status}): ${String(admitted.body.error)}`, { status: admitted.status });
+        return admitted;
       },
-      this.options.idleTimeoutMs,
-      finish,
-    );
-    session.writer = writer?.trim().slice(0, 128) || null;
-    const older = this.active.get(token.id);
-    this.active.set(token.id, session);
-    older?.end(streamEnd(449, { error: 'another connection took over this stream token', ...older.summary() }));
+      apply: (tokenId, object) => this.apply(tokenId, object),
+      committedNext: (tokenId) => {
+        this.store.flush();
+        return this.store.token(tokenId).committedNext;
+      },
+      release: (s) => {
+        for (const id of s.tokens) if (this.active.get(id) === s) this.active.delete(id);
+      },
+    };
+  }
+
+  /**
+   * A stream for the token in its head, or for the tokens its objects name; or why not (404,
+   * 403, 423 for a header token, 400 for an unknown time zone).
+   */
+  open(head: StreamHead, finish: (end: StreamEnd) => void): StreamSession | StreamEnd {
+    let clock: BoardClock | undefined;
+    if (head.convertTimestamp !== undefined) {
+      try {
+        clock = new BoardClock(head.convertTimestamp);
+      } catch (err) {
+        if (!(err instanceof TimeZoneError)) throw err;
+        this.options.log.warn('stream-refused', err.message, { status: 400 });
+        return streamEnd(400, { error: err.message });
+      }
+    }
+    const secret = head.token?.trim();
+    let tokenId: number | null = null;
+    if (secret) {
+      const admitted = this.admit(secret);
+      if (typeof admitted !== 'number') return admitted;
+      tokenId = admitted;
+    }
+    const session = new StreamSession(tokenId, this.host, this.options.idleTimeoutMs, (end) => this.ended(end, finish), clock);
+    session.writer = head.writer?.trim().slice(0, 128) || null;
+    if (tokenId !== null) this.hold(tokenId, session);
     return session;
   }
 
-  /** Ends the token's stream with 403 (the token was revoked). */
+  /** The token is revoked: its stream ends with 403 (or, on a stream of several, loses it). */
   revoke(tokenId: number): void {
-    this.active.get(tokenId)?.end(streamEnd(403, { error: 'this stream token was revoked' }));
+    this.active.get(tokenId)?.lose(tokenId, streamEnd(403, { error: 'this stream token was revoked' }));
   }
 
   /** Ends every stream with 503 (the server is stopping); writers reconnect and resume. */
   closeAll(): void {
-    for (const s of [...this.active.values()]) s.end(streamEnd(503, { error: 'the server is stopping', ...s.summary() }));
+    for (const s of new Set(this.active.values())) s.end(streamEnd(503, { error: 'the server is stopping', ...s.summary() }));
   }
 
   /** The writer whose stream holds the token now (null: none, or it gave no name). */
@@ -76,7 +104,7 @@ export class Ingest {
   }
 
   get streams(): number {
-    return this.active.size;
+    return new Set(this.active.values()).size;
   }
 
   /** Applies one object for a token; returns the points it appended. */
@@ -87,15 +115,38 @@ export class Ingest {
     return change.appendCount - this.service.points(tokenId, change, object.seq).duplicates;
   }
 
-  private admit(tokenId: number): boolean {
+  /** What a writer should know of a stream that carried keys plotwire does not use or non-finite numbers: one log line. */
+  private ended(end: StreamEnd, finish: (end: StreamEnd) => void): void {
+    const ignored = end.body.ignored_keys as Record<string, number> | undefined;
+    const gaps = end.body.gaps as number | undefined;
+    if (ignored || gaps) {
+      const keys = ignored ? `objects carried keys plotwire does not use, dropped: ${Object.entries(ignored).map(([k, n]) => `${k} (${n})`).join(', ')}` : '';
+      const made = gaps ? `${gaps} non-finite number(s) (NaN, Infinity) became gaps` : '';
+      this.options.log.info('stream-notes', `a stream ended (${end.status}); ${[keys, made].filter(Boolean).join('; ')}`, { status: end.status, ignoredKeys: ignored, gaps });
+    }
+    finish(end);
+  }
+
+  /** A presented token's id, or why it may not stream now. */
+  private admit(secret: string): number | StreamEnd {
+    const token = this.accounts.tokenBySecret(secret);
+    if (!token) return streamEnd(404, { error: 'this stream token is not registered' });
+    if (token.revokedAt !== null) return streamEnd(403, { error: 'this stream token was revoked' });
     const now = Date.now();
-    const recent = (this.connects.get(tokenId) ?? []).filter((t) => now - t < 60_000);
+    const recent = (this.connects.get(token.id) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= this.options.connectsPerMinute) {
-      this.connects.set(tokenId, recent);
-      return false;
+      this.connects.set(token.id, recent);
+      return streamEnd(423, { error: `more than ${this.options.connectsPerMinute} connections a minute for this token` });
     }
     recent.push(now);
-    this.connects.set(tokenId, recent);
-    return true;
+    this.connects.set(token.id, recent);
+    return token.id;
+  }
+
+  /** The session holds the token now; an older stream on it is taken over (449). */
+  private hold(tokenId: number, session: StreamSession): void {
+    const older = this.active.get(tokenId);
+    this.active.set(tokenId, session);
+    if (older && older !== session) older.lose(tokenId, streamEnd(449, { error: 'another connection took over this stream token' }));
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { STREAM_TOKEN_HEADER, STREAM_WRITER_HEADER, statusOf } from '../../shared/index.js';
+import { CONVERT_TIMESTAMP_HEADER } from './board-clock.js';
 import { ChunkedDecoder, FramingError } from './chunked-decoder.js';
 import type { Ingest } from './ingest.js';
 import { HeadError, MAX_HEAD, header, headEnd, parseHead, type RequestHead } from './request-head.js';
@@ -43,7 +44,10 @@ export function serveRawStream(socket: Duplex, first: Buffer, ingest: Ingest, op
     const path = head.target.split('?')[0];
     if (!options.anyPath && path !== '/') return finish(streamEnd(404, { error: `streams go to POST /, not ${path}` }));
     if (head.method !== 'POST') return finish(streamEnd(405, { error: `${head.method} cannot stream: use POST` }));
-    const opened = ingest.open(header(head, STREAM_TOKEN_HEADER), finish, header(head, STREAM_WRITER_HEADER));
+    const opened = ingest.open(
+      { token: header(head, STREAM_TOKEN_HEADER), writer: header(head, STREAM_WRITER_HEADER), convertTimestamp: header(head, CONVERT_TIMESTAMP_HEADER) },
+      finish,
+    );
     if (!(opened instanceof StreamSession)) return finish(opened);
     session = opened;
     const s = opened;

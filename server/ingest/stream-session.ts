@@ -1,10 +1,16 @@
 /**
- * One open stream: the decoded body bytes of a POST / for one token, turned into lines, checked
- * and applied. It knows nothing of sockets, so the forgiving raw parser and node:http feed it alike.
+ * One open stream: the decoded body bytes of a POST / turned into lines, checked and applied. It
+ * knows nothing of sockets, so the forgiving raw parser and node:http feed it alike.
+ *
+ * A stream is for the token in its plotly-streamtoken header, or, without one (Plotly's Arduino
+ * libraries), for the token each object names: one connection then carries several tokens, each
+ * admitted on first sight by the same rules as a header token. A token refused or taken over on
+ * such a connection loses only its own objects (counted); the others go on.
  */
-import { MAX_STREAM_LINE, ProtocolError, decodeStreamLine, statusOf } from '../../shared/index.js';
+import { MAX_STREAM_LINE, PlotwireError, ProtocolError, STREAM_TOKEN_HEADER, STREAM_TOKEN_KEY, decodeStreamLine, statusOf, type StreamObject } from '../../shared/index.js';
 import { StoreUnavailableError } from '../data/point-store.js';
 import { LayoutError } from '../data/layout.js';
+import type { BoardClock } from './board-clock.js';
 import { LineTooLongError, StreamLineFramer } from './stream-line-framer.js';
 
 /** How a stream ended: the status and the JSON body the writer gets. */
@@ -13,12 +19,14 @@ export interface StreamEnd {
   readonly body: Record<string, unknown>;
 }
 
-/** What a session needs from the server: applying objects and letting go of its token. */
+/** What a session needs from the server: admitting tokens, applying objects, letting go. */
 export interface SessionHost {
-  /** Applies one stream object; returns the points it added. */
-  apply(object: import('../../shared/index.js').StreamObject): number;
-  /** Stored position after flushing, for the final answer. */
-  committedNext(): number;
+  /** A token named inside the body: its id once admitted to this session, or why it is not. */
+  claim(secret: string, session: StreamSession): number | StreamEnd;
+  /** Applies one stream object to a token; returns the points it added. */
+  apply(tokenId: number, object: StreamObject): number;
+  /** A token's stored position after flushing, for the final answer. */
+  committedNext(tokenId: number): number;
   release(session: StreamSession): void;
 }
 
@@ -26,20 +34,48 @@ export function streamEnd(status: number, detail: Record<string, unknown> = {}):
   return { status, body: { status, message: statusOf(status)?.meaning ?? 'error', ...detail } };
 }
 
+/** An object on a stream without a token header names no token either: Plotly's 406. */
+export class MissingStreamTokenError extends PlotwireError {
+  readonly code = 'PW_ERR_NO_STREAM_TOKEN';
+}
+
+/** Tokens one connection may name in its objects (a board has a handful). */
+export const MAX_TOKENS_PER_STREAM = 64;
+
+/** A token named in a stream's objects: admitted (an id), or refused or lost with a reason. */
+interface NamedToken {
+  readonly hint: string;
+  id: number | undefined;
+  points: number;
+  /** Why its objects are dropped, once refused or taken over. */
+  refused: StreamEnd | undefined;
+  dropped: number;
+}
+
+const hintOf = (secret: string): string => `${secret.slice(0, 4)}…`;
+
 export class StreamSession {
   private readonly lines: StreamLineFramer;
   private lineNo = 0;
   private points = 0;
   private idle: NodeJS.Timeout;
   private finished = false;
+  /** Per named token (body-routed streams). */
+  private readonly named = new Map<string, NamedToken>();
+  private readonly byId = new Map<number, NamedToken>();
+  private readonly ignoredKeys = new Map<string, number>();
+  private gaps = 0;
   /** The writer's name for itself (STREAM_WRITER_HEADER), when it gave one. */
   writer: string | null = null;
 
   constructor(
-    readonly tokenId: number,
+    /** The header's token, or null when each object names its own. */
+    readonly headerToken: number | null,
     private readonly host: SessionHost,
     private readonly idleTimeoutMs: number,
     private readonly finish: (end: StreamEnd) => void,
+    /** plotly-convertTimestamp: numeric x values are the board's millis(), made dates. */
+    private readonly clock?: BoardClock,
   ) {
     this.lines = new StreamLineFramer(MAX_STREAM_LINE, (line) => this.line(line));
     this.idle = setTimeout(() => this.timeout(), idleTimeoutMs);
@@ -47,6 +83,11 @@ export class StreamSession {
 
   get ended(): boolean {
     return this.finished;
+  }
+
+  /** The tokens this stream has held (to let go of those it still holds when it ends). */
+  get tokens(): number[] {
+    return this.headerToken !== null ? [this.headerToken] : [...this.byId.keys()];
   }
 
   /** Any byte from the writer, framing included, keeps the stream alive. */
@@ -75,10 +116,15 @@ export class StreamSession {
       this.fail(err);
       return;
     }
-    if (!this.finished) this.end(streamEnd(200, this.summary()));
+    if (this.finished) return;
+    // A body that ended without naming a token had no token anywhere: Plotly's 406.
+    if (this.headerToken === null && this.named.size === 0) {
+      return this.end(streamEnd(406, { error: `missing header '${STREAM_TOKEN_HEADER}' (or a "${STREAM_TOKEN_KEY}" in each object)`, ...this.summary() }));
+    }
+    this.end(streamEnd(200, this.summary()));
   }
 
-  /** Ends the stream with a status (takeover, revoke, shutdown, framing errors). */
+  /** Ends the stream with a status (shutdown, framing errors...). */
   end(end: StreamEnd): void {
     if (this.finished) return;
     this.finished = true;
@@ -87,15 +133,82 @@ export class StreamSession {
     this.finish(end);
   }
 
+  /**
+   * A token of this stream was taken over (449) or revoked (403): a stream for that token alone
+   * ends; one that carries others drops that token's objects from now on.
+   */
+  lose(tokenId: number, end: StreamEnd): void {
+    if (this.headerToken === tokenId) return this.end({ status: end.status, body: { ...end.body, ...this.summary() } });
+    const named = this.byId.get(tokenId);
+    if (named && !named.refused) named.refused = end;
+  }
+
   summary(): Record<string, unknown> {
-    return { lines: this.lineNo, points: this.points, next: this.host.committedNext() };
+    const notes = {
+      ...(this.ignoredKeys.size > 0 && { ignored_keys: Object.fromEntries(this.ignoredKeys) }),
+      ...(this.gaps > 0 && { gaps: this.gaps }),
+    };
+    if (this.headerToken !== null) return { lines: this.lineNo, points: this.points, next: this.host.committedNext(this.headerToken), ...notes };
+    const tokens = [...this.named.values()].map((t) => ({
+      token: t.hint,
+      points: t.points,
+      ...(t.id !== undefined && !t.refused && { next: this.host.committedNext(t.id) }),
+      ...(t.refused && { status: t.refused.status, error: t.refused.body.error, dropped: t.dropped }),
+    }));
+    return { lines: this.lineNo, points: this.points, tokens, ...notes };
   }
 
   private line(text: string): void {
     if (this.finished) return;
     this.lineNo++;
     const decoded = decodeStreamLine(text.endsWith('\r') ? text.slice(0, -1) : text);
-    if (decoded.kind === 'object') this.points += this.host.apply(decoded.object);
+    if (decoded.kind !== 'object') return;
+    for (const key of decoded.notes.ignoredKeys) this.ignoredKeys.set(key, (this.ignoredKeys.get(key) ?? 0) + 1);
+    this.gaps += decoded.notes.gaps;
+    const target = this.route(decoded.token);
+    if (target === undefined) return;
+    if (this.clock) this.toDates(decoded.object);
+    const added = this.host.apply(target.id, decoded.object);
+    this.points += added;
+    if (target.named) target.named.points += added;
+  }
+
+  /** The token an object goes to, or undefined when its token is refused (counted). */
+  private route(secret: string | undefined): { id: number; named?: NamedToken } | undefined {
+    if (this.headerToken !== null) return { id: this.headerToken };
+    if (secret === undefined) {
+      throw new MissingStreamTokenError(
+        `line ${this.lineNo} names no "${STREAM_TOKEN_KEY}", and the stream has no ${STREAM_TOKEN_HEADER} header: send the token in the header, or in each object`,
+      );
+    }
+    let named = this.named.get(secret);
+    if (!named) {
+      named = { hint: hintOf(secret), id: undefined, points: 0, refused: undefined, dropped: 0 };
+      if (this.named.size >= MAX_TOKENS_PER_STREAM) named.refused = streamEnd(400, { error: `a stream may carry at most ${MAX_TOKENS_PER_STREAM} tokens` });
+      else {
+        const claim = this.host.claim(secret, this);
+        if (typeof claim === 'number') {
+          named.id = claim;
+          this.byId.set(claim, named);
+        } else named.refused = claim;
+      }
+      // Refused tokens are remembered too (up to the limit), so a board repeating one costs nothing.
+      if (this.named.size < MAX_TOKENS_PER_STREAM * 2) this.named.set(secret, named);
+    }
+    if (named.refused) {
+      named.dropped++;
+      return undefined;
+    }
+    return { id: named.id as number, named };
+  }
+
+  /** The board's millis() in x, as dates in the stream's time zone. */
+  private toDates(object: StreamObject): void {
+    const clock = this.clock as BoardClock;
+    const now = Date.now();
+    const convert = <V>(v: V): V | string => (typeof v === 'number' && Number.isFinite(v) ? clock.date(v, now) : v);
+    if (object.x !== undefined) object.x = Array.isArray(object.x) ? object.x.map(convert) : convert(object.x);
+    if (object.append?.x) object.append.x = object.append.x.map(convert);
   }
 
   private timeout(): void {
@@ -107,6 +220,8 @@ export class StreamSession {
     if (err instanceof ProtocolError || err instanceof LayoutError) {
       const detail = err instanceof ProtocolError ? { field: err.field, rule: err.rule } : {};
       this.end(streamEnd(422, { error: err.message, ...at, ...detail, ...this.summary() }));
+    } else if (err instanceof MissingStreamTokenError) {
+      this.end(streamEnd(406, { error: err.message, ...at, ...this.summary() }));
     } else if (err instanceof LineTooLongError) {
       this.end(streamEnd(413, { error: `line ${this.lineNo + 1} is longer than ${err.limit} bytes`, line: this.lineNo + 1, ...this.summary() }));
     } else if (err instanceof StoreUnavailableError) {

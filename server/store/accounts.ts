@@ -19,6 +19,17 @@ export interface TokenRow {
 }
 
 export const USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * Lengths of new secrets. Plotly's format is what its Arduino libraries need: they compute
+ * their request and chunk sizes assuming 10-character API keys and stream tokens.
+ */
+export const SECRET_LENGTHS = { apiKey: 24, token: 20, plotly: 10 } as const;
+
+export interface SecretFormat {
+  /** Plotly's 10 lowercase letters and digits, for the Arduino libraries. */
+  readonly plotlyFormat?: boolean;
+}
 const SESSION_MS = 30 * 24 * 3600 * 1000;
 
 export class AccountError extends PlotwireError {
@@ -30,10 +41,10 @@ const tokenColumns = 'id, user_id AS userId, hint, created_at AS createdAt, revo
 export class Accounts {
   constructor(private readonly db: Db) {}
 
-  addUser(name: string): { user: User; apiKey: string } {
+  addUser(name: string, format: SecretFormat = {}): { user: User; apiKey: string } {
     if (!USER_NAME.test(name)) throw new AccountError(`user name "${name}" must be 1 to 32 letters, digits, "_", "." or "-"`);
     if (this.userByName(name)) throw new AccountError(`user "${name}" already exists`);
-    const apiKey = newSecret(24);
+    const apiKey = newSecret(format.plotlyFormat ? SECRET_LENGTHS.plotly : SECRET_LENGTHS.apiKey);
     const id = Number(this.db.prepare('INSERT INTO users (name, key_hash, created_at) VALUES (?, ?, ?)').run(name, hashSecret(apiKey), Date.now()).lastInsertRowid);
     return { user: { id, name }, apiKey };
   }
@@ -62,8 +73,8 @@ export class Accounts {
     return row && secretMatches(apiKey, row.hash) ? { id: row.id, name: row.name } : undefined;
   }
 
-  createToken(userId: number): { token: string; row: TokenRow } {
-    const token = newSecret(20);
+  createToken(userId: number, format: SecretFormat = {}): { token: string; row: TokenRow } {
+    const token = newSecret(format.plotlyFormat ? SECRET_LENGTHS.plotly : SECRET_LENGTHS.token);
     const id = Number(
       this.db.prepare('INSERT INTO tokens (user_id, hash, hint, created_at) VALUES (?, ?, ?, ?)').run(userId, hashSecret(token), token.slice(0, 4), Date.now()).lastInsertRowid,
     );

@@ -43,24 +43,28 @@ function feed(parts: Buffer[]): { data: Buffer; ended: boolean; error?: FramingE
   return { data: Buffer.concat(data), ended };
 }
 
-/** One chunk as some client might frame it: hex in either case, an extension, a stray blank line before it (plotly.py). */
+/**
+ * One chunk as some client might frame it: hex in either case, an extension, a stray blank line
+ * before it (plotly.py, whose lines end in CRLF). A body ends its lines one way throughout: CRLF,
+ * or bare LF (tolerated); mixing a bare LF after data with a CRLF next is what the Arduino
+ * libraries' one-byte overrun looks like, and is read as that.
+ */
 const chunkArb = fc.record({
   data: fc.uint8Array({ minLength: 1, maxLength: 300 }),
   upper: fc.boolean(),
   extension: fc.option(fc.constantFrom(';a=b', ';x', '; q="1"'), { nil: undefined }),
   strayBlank: fc.boolean(),
-  lf: fc.boolean(),
 });
 
 describe('ChunkedDecoder (fuzz)', () => {
   it('decodes any well-formed body exactly, split at any read boundaries', () => {
     fc.assert(
-      fc.property(fc.array(chunkArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 20 }), (chunks, cuts) => {
+      fc.property(fc.array(chunkArb, { maxLength: 12 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 20 }), (chunks, lf, cuts) => {
         const parts: Buffer[] = [];
+        const eol = lf ? '\n' : '\r\n';
         for (const c of chunks) {
-          const eol = c.lf ? '\n' : '\r\n';
           const hex = c.data.length.toString(16);
-          parts.push(Buffer.from(`${c.strayBlank ? '\r\n' : ''}${c.upper ? hex.toUpperCase() : hex}${c.extension ?? ''}${eol}`), Buffer.from(c.data), Buffer.from(eol));
+          parts.push(Buffer.from(`${c.strayBlank && !lf ? '\r\n' : ''}${c.upper ? hex.toUpperCase() : hex}${c.extension ?? ''}${eol}`), Buffer.from(c.data), Buffer.from(eol));
         }
         parts.push(Buffer.from('0\r\n\r\n'));
         const result = feed(split(Buffer.concat(parts), cuts));

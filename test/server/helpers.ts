@@ -31,7 +31,7 @@ export async function testServer(options: Partial<ServerOptions> = {}): Promise<
   const { user, apiKey } = server.core.accounts.addUser('alice');
   return {
     server,
-    port: Number(new URL(server.url).port),
+    port: server.port,
     apiKey,
     user: user.name,
     newToken: () => server.core.accounts.createToken(user.id).token,
@@ -60,9 +60,9 @@ export interface RawResponse {
 }
 
 /** Sends byte strings on a fresh socket (with optional pauses) and reads the answer until close. */
-export function rawExchange(port: number, parts: (string | Buffer | number)[], options: { keepOpen?: boolean } = {}): Promise<RawResponse> {
+export function rawExchange(port: number, parts: (string | Buffer | number)[], options: { keepOpen?: boolean; host?: string } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, options.host ?? '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (d) => received.push(d));
     socket.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));

@@ -82,6 +82,46 @@ describe("Plotly's rules", () => {
   });
 });
 
+describe('objects real clients send, which Plotly accepted', () => {
+  it('unused keys, categories, ISO dates and NaN are stored or made gaps and counted; the stream goes on', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token]);
+    // As Python's json.dumps writes them (plotly.py 1.x, pandas frames with gaps).
+    const objects = [
+      '{"x": 1, "y": 2, "type": "scatter"}',
+      '{"x": "Monday", "y": 3}',
+      '{"x": "2026-12-01T10:00:00", "y": 4}',
+      '{"x": 5, "y": NaN}',
+      '{"x": 6, "y": Infinity, "name": "n", "type": "bar"}',
+      '{"x": 7, "y": 8}',
+    ];
+    const res = await rawExchange(s.port, [streamHead(token), ...objects.map((o) => chunk(`${o}\n`)), '0\r\n\r\n']);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ points: 6, next: 6, ignored_keys: { type: 2, name: 1 }, gaps: 2 });
+    expect((await figureOf(plot)).data[0]).toMatchObject({ x: [1, 'Monday', '2026-12-01 10:00:00', 5, 6, 7], y: [2, 3, 4, null, null, 8] });
+  });
+
+  it('a token taken over on a connection that carries several ends only that token there', async () => {
+    const [a, b] = [s.newToken(), s.newToken()];
+    const plot = await createPlot(s, [a, b]);
+    const obj = (token: string, x: number): string => chunk(`{"x": ${x}, "y": ${x}, "streamtoken": "${token}"}\n`);
+    const shared = rawExchange(s.port, [streamHead(undefined), obj(a, 1), obj(b, 1), 300, obj(a, 2), obj(b, 2), '0\r\n\r\n'], { keepOpen: true });
+    await until('both tokens stored', async () => (await storedNext(a)) === 1 && (await storedNext(b)) === 1);
+    // Another writer takes token a with its own header stream.
+    const taker = await rawExchange(s.port, [streamHead(a), chunk('{"x": 10, "y": 10}\n'), '0\r\n\r\n']);
+    expect(taker.status).toBe(200);
+    const res = await shared;
+    expect(res.status).toBe(200);
+    expect(res.json.tokens).toEqual([
+      { token: `${a.slice(0, 4)}…`, points: 1, status: 449, error: 'another connection took over this stream token', dropped: 1 },
+      { token: `${b.slice(0, 4)}…`, points: 2, next: 2 },
+    ]);
+    const fig = await figureOf(plot);
+    expect(fig.data[0]?.x).toEqual([1, 10]);
+    expect(fig.data[1]?.x).toEqual([1, 2]);
+  });
+});
+
 describe('status codes, each from a request that provokes it', () => {
   it('200: the writer ended its body (healthy endpoint disconnect)', async () => {
     const res = await rawExchange(s.port, [streamHead(s.newToken()), '0\r\n\r\n']);
@@ -159,9 +199,10 @@ describe('status codes, each from a request that provokes it', () => {
   });
 
   it('422: a valid JSON object that breaks a rule names the field', async () => {
-    const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"w":1}\n'), '0\r\n\r\n']);
+    const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":2}\n{"x":"2026-99-99 99:99:99","y":1}\n'), '0\r\n\r\n']);
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ field: 'w', line: 1 });
+    expect(res.json).toMatchObject({ field: 'x', line: 2, points: 1 });
+    expect(res.json.rule).toContain('a real date');
   });
 
   it('423: too many connections for one token in a minute', async () => {

@@ -32,6 +32,10 @@ describe('stream objects: valid', () => {
     ['{"append":{"x":[0,0.002,0.004],"y":[512,515,530]},"seq":1200}', 3],
     ['{"append":{"y":[1,2],"text":["a","b"],"marker":{"size":[3,4]}},"layout":{"title":"t"}}', 2],
     ['{}', 0],
+    // Categories: any text that does not start like a date.
+    ['{"x":"Monday","y":3}', 1],
+    ['{"x":["low","high"],"y":[1,2]}', 0],
+    ['{"append":{"x":["noon","dusk"],"y":[1,2]}}', 2],
   ])('%s appends %i point(s)', (text, points) => {
     const line = decodeStreamLine(text);
     expect(line.kind).toBe('object');
@@ -48,11 +52,14 @@ describe('stream objects: rejected with the field and the rule', () => {
     // [line, field, words of the rule]
     ['{"x":1', '', 'is not valid JSON'],
     ['[{"x":1}]', '', 'must be a JSON object'],
-    ['{"q":1}', 'q', 'is not a key of this message'],
     ['{"y":{"a":1}}', 'y', 'a number, a string or null'],
     ['{"y":[1,[2]]}', 'y', 'a number, a string or null'],
-    ['{"x":"yesterday","y":1}', 'x', 'a date string "YYYY-MM-DD HH:MM:SS.ffffff"'],
-    ['{"x":["2026-01-01","soon"]}', 'x', 'a date string'],
+    ['{"x":"2026-99-99 99:99:99","y":1}', 'x', 'a real date ("YYYY-MM-DD HH:MM:SS.ffffff"'],
+    ['{"x":["2026-01-01","2026-02-30"]}', 'x', 'a real date'],
+    ['{"x":"2026-12-01 24:00:00","y":1}', 'x', 'a real date'],
+    ['{"x":"2026-12-01 10:00:00 tomorrow","y":1}', 'x', 'a real date'],
+    ['{"y":NaN,', '', 'is not valid JSON'],
+    ['{"streamtoken":5,"y":1}', 'streamtoken', 'a stream token'],
     ['{"marker":5}', 'marker', 'an object of marker properties'],
     ['{"marker":{"size":{"a":1}}}', 'marker.size', 'a number, a string or null'],
     ['{"layout":3}', 'layout', 'a plotly.js layout object'],
@@ -62,7 +69,7 @@ describe('stream objects: rejected with the field and the rule', () => {
     ['{"append":{}}', 'append', 'at least one array of points'],
     ['{"append":{"x":1}}', 'append.x', 'an array of 1 to'],
     ['{"append":{"w":[1]}}', 'append.w', 'is not a key of this message'],
-    ['{"append":{"x":["noon"]}}', 'append.x', 'a date string'],
+    ['{"append":{"x":["2026-13-01"]}}', 'append.x', 'a real date'],
     ['{"append":{"y":[1]},"y":2}', 'y', 'cannot be combined with "append"'],
     ['{"append":{"y":[1]},"seq":-1}', 'seq', 'an integer >= 0'],
     ['{"x":[1,2],"seq":4}', 'seq', 'needs "append" or a scalar value'],
@@ -77,6 +84,44 @@ describe('stream objects: rejected with the field and the rule', () => {
   it('refuses a batch larger than MAX_BATCH_POINTS', () => {
     const y = Array.from({ length: MAX_BATCH_POINTS + 1 }, (_, i) => i);
     expect(rejection(() => validateStreamObject({ append: { y } })).field).toBe('append.y');
+  });
+});
+
+describe('stream objects as real clients send them', () => {
+  const decoded = (text: string) => {
+    const line = decodeStreamLine(text);
+    if (line.kind !== 'object') throw new Error('not an object');
+    return line;
+  };
+
+  it('drops keys plotwire does not use (Plotly accepted them) and says which', () => {
+    const line = decoded('{"x": 1, "y": 2, "type": "scatter", "name": "a"}');
+    expect(line.object).toEqual({ x: 1, y: 2 });
+    expect(line.notes).toEqual({ ignoredKeys: ['type', 'name'], gaps: 0 });
+  });
+
+  it('takes out the token an object names itself (the Arduino libraries), keys sorted any way', () => {
+    expect(decoded('{"x": 1234, "y": 512, "streamtoken": "abcdefghij"}')).toMatchObject({ object: { x: 1234, y: 512 }, token: 'abcdefghij' });
+    expect(decoded('{"streamtoken": "k", "y": 1}')).toMatchObject({ object: { y: 1 }, token: 'k' });
+  });
+
+  it("makes Python's NaN and Infinity gaps, outside strings only", () => {
+    const line = decoded('{"x": [1, 2, 3, 4], "y": [NaN, Infinity, -Infinity, 1.5], "text": "NaN or Infinity"}');
+    expect(line.object).toEqual({ x: [1, 2, 3, 4], y: [null, null, null, 1.5], text: 'NaN or Infinity' });
+    expect(line.notes.gaps).toBe(3);
+    expect(decoded('{"x": 1, "y": NaN}').object).toEqual({ x: 1, y: null });
+  });
+
+  it.each([
+    ['2026-12-01T10:00:00', '2026-12-01 10:00:00'],
+    ['2026-12-01T10:00:00Z', '2026-12-01 10:00:00'],
+    ['2026-12-01T10:00:00.123456789+01:00', '2026-12-01 10:00:00.123456'],
+    ['2026-12-01T10:00', '2026-12-01 10:00'],
+    ['2024-02-29 23:59:59.5', '2024-02-29 23:59:59.5'],
+    ['2026-12-01', '2026-12-01'],
+  ])('takes the date %s as %s', (given, stored) => {
+    expect(decoded(`{"x": "${given}", "y": 1}`).object.x).toBe(stored);
+    expect(decoded(`{"append": {"x": ["${given}"], "y": [1]}}`).object.append?.x).toEqual([stored]);
   });
 });
 
