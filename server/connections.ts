@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/log.js';
+import { statusOf } from '../shared/status.js';
 import { refuse } from './listener.js';
 
 export interface ConnectionLimitOptions {
@@ -70,7 +71,7 @@ export class ConnectionLimits {
         over === 'total'
           ? `the server has ${this.open} connections open, its limit (--max-connections ${this.total}); try again later`
           : `${fromAddress} connections are open from ${address}, the limit for one address (--max-connections-per-address ${this.perAddress}); try again later`;
-      if (answer) refuse(socket, 503, 'Service Unavailable', 'The server is starting, stopping or overloaded.', { error }, { 'retry-after': String(this.options.retryAfterS ?? 5) });
+      if (answer) refuse(socket, 503, 'Service Unavailable', statusOf(503)?.meaning ?? 'Service Unavailable', { error }, { 'retry-after': String(this.options.retryAfterS ?? 5) });
       else socket.destroy();
       return false;
     }

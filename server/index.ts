@@ -26,7 +26,7 @@ import { PlotService } from './plot-service.js';
 import { Fanout } from './viewers/fanout.js';
 import { apiRoutes } from './http/api.js';
 import { plotlyRoutes } from './http/plotly-api.js';
-import { HttpError, Router, sendJson } from './http/router.js';
+import { ClientGoneError, HttpError, Router, closeAfterAnswer, sendJson } from './http/router.js';
 import { webRoutes } from './http/web.js';
 
 export const DEFAULT_PORT = 8080;
@@ -40,7 +40,7 @@ const BODY_TIMEOUT_MS = 30_000;
 
 /** The status a known client mistake answers, with Retry-After when waiting helps; undefined for the server's own faults. */
 function clientError(err: unknown): { status: number; retryAfter?: number } | undefined {
-  if (err instanceof HttpError) return { status: err.status };
+  if (err instanceof HttpError) return { status: err.status, ...(err.status === 503 && { retryAfter: 1 }) };
   if (err instanceof LayoutTooLargeError) return { status: 413 };
   if (err instanceof LayoutError || err instanceof PlotError) return { status: 400 };
   if (err instanceof StoreUnavailableError) return { status: 503, retryAfter: Math.ceil(RETRY_MS / 1000) };
@@ -151,7 +151,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   };
   /** A client's mistake is a 4xx with the reason and no log; only the server's own faults are 500s with a stack in the log. */
   const answerError = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
-    if (req.destroyed && !req.complete) {
+    if (err instanceof ClientGoneError) {
       // The client went away mid-body (an aborted upload): no one to answer, nothing of ours failed.
       log.warn('request-aborted', `${req.method} ${req.url?.slice(0, 200)}: the client closed the connection before its request arrived`, { method: req.method, url: req.url?.slice(0, 200) });
       return;
@@ -160,8 +160,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     const status = known?.status ?? 500;
     if (status === 500) log.error('request-failed', `${req.method} ${req.url} failed: ${(err as Error).stack ?? err}`, { method: req.method, url: req.url });
     if (res.headersSent) return void res.destroy();
-    // A body left unread is not drained (it may be megabytes): the connection closes after the answer.
-    if (!req.complete) res.shouldKeepAlive = false;
+    closeAfterAnswer(req, res);
     if (known?.retryAfter) res.setHeader('retry-after', String(known.retryAfter));
     sendJson(res, status, { error: known ? (err as Error).message : 'internal server error' });
   };

@@ -23,12 +23,12 @@ const table = [
   { code: 405, name: 'Method Not Allowed', meaning: 'Streams must be sent with POST.', writer: 'fix', plotly: true },
   { code: 406, name: 'Not Acceptable', meaning: 'The plotly-streamtoken header is missing.', writer: 'stop', plotly: true },
   { code: 408, name: 'Request Timeout', meaning: 'No byte (not even a heartbeat) arrived within the idle timeout.', writer: 'reconnect', plotly: true },
-  { code: 413, name: 'Content Too Large', meaning: 'A stream line exceeded MAX_STREAM_LINE bytes; nothing after it was read.', writer: 'fix', plotly: false },
+  { code: 413, name: 'Content Too Large', meaning: 'A stream line exceeded MAX_STREAM_LINE bytes, or the layout it carried would exceed MAX_LAYOUT; nothing after it was read.', writer: 'fix', plotly: false },
   { code: 422, name: 'Unprocessable Content', meaning: 'A line was not valid JSON or not a valid stream object; the answer names the line and the rule.', writer: 'fix', plotly: true },
   { code: 423, name: 'Locked', meaning: 'Connection limit for this token reached.', writer: 'reconnect', plotly: true },
   { code: 449, name: 'Retry With', meaning: 'Stream content changed: another connection took over this token.', writer: 'stop', plotly: true },
   { code: 500, name: 'Internal Server Error', meaning: 'The server failed; what it reported as stored is kept.', writer: 'reconnect', plotly: true },
-  { code: 503, name: 'Service Unavailable', meaning: 'The server is starting, stopping or overloaded.', writer: 'reconnect', plotly: true },
+  { code: 503, name: 'Service Unavailable', meaning: 'The server is starting, stopping or overloaded, or its database refuses writes; `next` says what is stored, resend from there.', writer: 'reconnect', plotly: true },
   { code: 520, name: 'Request Stream Error', meaning: 'The request stream broke (connection reset mid-body).', writer: 'reconnect', plotly: true },
 ] as const satisfies readonly StatusCode[];
 

@@ -8,46 +8,9 @@ import { columnLength } from '../data/columns.js';
 import type { Plot, TraceSpec } from '../store/plots.js';
 import { apiUser } from './auth.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readBody, sendJson, type Router } from './router.js';
+import { HttpError, closeAfterAnswer, sendJson, type Router } from './router.js';
+import { ByteBudget, UNAUTHENTICATED_TOTAL, readClientForm } from './client-form.js';
 import { traceInput } from './trace-input.js';
-
-const BODY_LIMIT = 8 * 1024 * 1024;
-const FIELDS = ['un', 'key', 'origin', 'platform', 'version', 'args', 'kwargs'];
-
-/**
- * Form fields of a /clientresp body. The npm client does not URL-encode its JSON, so values are
- * split at "&name=" of a known field, and decoded only when they are not already valid as sent.
- */
-export function parseClientForm(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const marker = new RegExp(`(?:^|&)(${FIELDS.join('|')})=`, 'g');
-  const hits = [...body.matchAll(marker)];
-  hits.forEach((m, i) => {
-    const start = (m.index ?? 0) + m[0].length;
-    const end = i + 1 < hits.length ? (hits[i + 1]?.index ?? body.length) : body.length;
-    out[m[1] as string] = body.slice(start, end);
-  });
-  for (const [k, raw] of Object.entries(out)) {
-    const isJsonField = k === 'args' || k === 'kwargs';
-    let plainOk = !/%[0-9A-Fa-f]{2}/.test(raw);
-    if (isJsonField) {
-      try {
-        JSON.parse(raw);
-        plainOk = true;
-      } catch {
-        plainOk = false;
-      }
-    }
-    if (!plainOk) {
-      try {
-        out[k] = decodeURIComponent(raw.replace(/\+/g, ' '));
-      } catch {
-        // Not URL-encoded after all: keep it as sent.
-      }
-    }
-  }
-  return out;
-}
 
 /**
  * JSON as Python's json.dumps writes it (", " and ": ", non-ASCII escaped), as Plotly's server
@@ -71,11 +34,14 @@ export function pythonJson(value: unknown): string {
  */
 function answer(req: IncomingMessage, res: ServerResponse, fields: Record<string, unknown>): void {
   const body = pythonJson({ 'stream-host': '', 'stream-status': '', url: '', filename: '', message: '', warning: '', error: '', ...fields });
+  // A body left unread (credentials refused early) is not drained: the connection closes.
+  const keep = req.headers.connection?.toLowerCase() === 'keep-alive' && req.complete;
+  closeAfterAnswer(req, res);
   res.writeHead(200, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
-    ...(req.headers.connection?.toLowerCase() !== 'keep-alive' && { connection: 'close' }),
+    ...(!keep && { connection: 'close' }),
   });
   res.end(body);
 }
@@ -99,7 +65,8 @@ function extend(core: Core, plot: Plot, specs: TraceSpec[], initial: ReturnType<
     if (old.tokenId !== undefined) {
       const cols = spec.tokenId === undefined ? spec.data : initial.find((x) => x.tokenId === spec.tokenId)?.columns;
       const count = cols ? columnLength(cols) : 0;
-      if (cols && count > 0) core.service.points(old.tokenId, { append: cols, appendCount: count });
+      // Points from outside the token's writer: stored now, the writer's sequence (next) untouched.
+      if (cols && count > 0) core.service.extend(old.tokenId, cols, count);
       return;
     }
     const data = { ...old.data };
@@ -110,10 +77,11 @@ function extend(core: Core, plot: Plot, specs: TraceSpec[], initial: ReturnType<
 }
 
 export function plotlyRoutes(core: Core, router: Router): void {
+  const unauthenticated = new ByteBudget(UNAUTHENTICATED_TOTAL);
   router.add('POST', /^\/clientresp$/, async ({ req, res }) => {
-    const form = parseClientForm(await readBody(req, BODY_LIMIT));
-    const user = core.accounts.authenticate(form.un ?? '', form.key ?? '');
-    if (!user) return answer(req, res, { error: `Aw, snap! The username "${form.un ?? ''}" or its API key is not valid.` });
+    const read = await readClientForm(req, core.accounts, unauthenticated);
+    if (!read.user) return answer(req, res, { error: `Aw, snap! The username "${read.name}" or its API key is not valid.` });
+    const { fields: form, user } = read;
     if ((form.origin ?? 'plot') !== 'plot') return answer(req, res, { error: `origin "${form.origin}" is not supported; use origin=plot` });
     try {
       const args = parseJsonField(form, 'args', []);

@@ -77,10 +77,57 @@ function decodePathPart(part: string): string {
   }
 }
 
+/**
+ * An answer given before the request's body was read (refused early): the connection closes after
+ * it instead of node:http reading the rest to throw it away, which could be megabytes, or never
+ * end. Whatever still arrives is dropped until the socket is destroyed a moment later.
+ */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return;
+  res.shouldKeepAlive = false;
+  res.once('finish', () => {
+    const socket = req.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), 2000).unref();
+  });
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
+}
+
+/** The client closed its connection before its request body arrived (nobody to answer). */
+export class ClientGoneError extends PlotwireError {
+  readonly code = 'PW_ERR_CLIENT_GONE';
+}
+
+/**
+ * Reads a request body chunk by chunk until `take` returns false (enough: the rest stays unread)
+ * or throws (refused). Unlike `for await`, stopping early leaves the request intact, so the
+ * refusal can still be answered.
+ */
+export function readChunks(req: IncomingMessage, take: (chunk: Buffer) => boolean | void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = (err?: unknown): void => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      req.pause();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        if (take(chunk) === false) stop();
+      } catch (err) {
+        stop(err);
+      }
+    };
+    const onEnd = (): void => stop();
+    const onClose = (): void => stop(new ClientGoneError('the client closed the connection before its request body arrived'));
+    req.on('data', onData).on('end', onEnd).on('close', onClose);
+    req.resume();
+  });
 }
 
 /** The request body, refused with 413 past `limit` bytes. */
@@ -89,11 +136,11 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
   if (declared > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  await readChunks(req, (chunk) => {
     size += chunk.length;
     if (size > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
     parts.push(chunk);
-  }
+  });
   return Buffer.concat(parts).toString('utf8');
 }
 

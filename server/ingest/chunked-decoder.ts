@@ -8,7 +8,7 @@
  *   float with fewer digits than they counted (or more, when rounding carries), so a chunk may hold
  *   more bytes than it declares: when its data is not followed by CRLF, the data runs on to the
  *   next CRLF. (One that holds fewer is not told apart from data; its next line fails as JSON.)
- * Anything else malformed is a FramingError.
+ * Anything else malformed is a FramingError (the stream answers 400).
  */
 import { PlotwireError } from '../../shared/errors.js';
 
@@ -42,7 +42,7 @@ export class ChunkedDecoder {
 
   constructor(
     private readonly onData: (data: Buffer) => void,
-    /** Called once, at the terminating chunk, with any bytes that followed it in the same read. */
+    /** Called at the terminating chunk with the bytes that followed it in the same read, and with every later read. */
     private readonly onEnd: (after: Buffer) => void,
   ) {}
 
@@ -50,7 +50,7 @@ export class ChunkedDecoder {
     return this.state === 'done';
   }
 
-  /** Feeds body bytes; bytes after the end are not read. */
+  /** Feeds body bytes; bytes after the end go to onEnd, never to onData. */
   push(buf: Buffer): void {
     let i = 0;
     while (i < buf.length && this.state !== 'done') {

@@ -58,6 +58,11 @@ export class Ingest {
         for (const id of s.tokens) if (this.active.get(id) === s) this.active.delete(id);
       },
     };
+    // Points a stream was told were accepted did not reach the disk: its writer must know (503,
+    // with what is stored in `next`), so it resends rather than believing them kept.
+    store.onFailure((tokenIds, err) => {
+      for (const id of tokenIds) this.active.get(id)?.lose(id, streamEnd(503, { error: err.message }));
+    });
   }
 
   /**

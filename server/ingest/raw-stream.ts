@@ -20,6 +20,9 @@ export interface RawStreamOptions {
   readonly onFault: (err: unknown) => void;
 }
 
+/** How long after the end of a body the answer waits for bytes that would make it a 308. */
+export const END_GRACE_MS = 50;
+
 export function answer(socket: Duplex, end: StreamEnd): void {
   if (socket.destroyed || !socket.writable) return;
   const body = JSON.stringify(end.body);
@@ -54,28 +57,36 @@ export function serveRawStream(socket: Duplex, first: Buffer, ingest: Ingest, op
     if (header(head, 'expect')?.toLowerCase() === '100-continue') socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     const framing = header(head, 'transfer-encoding')?.toLowerCase() ?? '';
     const length = header(head, 'content-length');
+    // Bytes after the end of the body, other than blank lines, mean the writer went on after its
+    // end (308). They may come in the same read as the end or in a later one: the answer waits
+    // END_GRACE_MS (or the writer's FIN) for them, so the rule does not depend on read boundaries.
+    let grace: NodeJS.Timeout | undefined;
+    const afterEnd = (after: Buffer): void => {
+      if (s.ended) return;
+      if (after.toString('latin1').trim() !== '') {
+        clearTimeout(grace);
+        return s.end(streamEnd(308, { error: 'data arrived after the end of the stream', ...s.summary() }));
+      }
+      if (grace) return;
+      const done = (): void => {
+        clearTimeout(grace);
+        s.endOfBody();
+      };
+      grace = setTimeout(done, END_GRACE_MS);
+      socket.once('end', done);
+    };
     if (framing.includes('chunked')) {
-      const decoder = new ChunkedDecoder(
-        (data) => s.data(data),
-        (after) => {
-          if (after.toString('latin1').trim() !== '') s.end(streamEnd(308, { error: 'data arrived after the end of the stream', ...s.summary() }));
-          else s.endOfBody();
-        },
-      );
+      const decoder = new ChunkedDecoder((data) => s.data(data), afterEnd);
       decode = (buf) => decoder.push(buf);
     } else if (length !== undefined && /^\d+$/.test(length)) {
       let remaining = Number(length);
       decode = (buf) => {
         const take = buf.subarray(0, remaining);
         remaining -= take.length;
-        s.data(take);
-        if (remaining === 0) {
-          if (buf.length > take.length && buf.subarray(take.length).toString('latin1').trim() !== '') {
-            s.end(streamEnd(308, { error: 'data arrived after the end of the stream', ...s.summary() }));
-          } else s.endOfBody();
-        }
+        if (take.length) s.data(take);
+        if (remaining === 0) afterEnd(buf.subarray(take.length));
       };
-      if (remaining === 0) s.endOfBody();
+      if (remaining === 0) afterEnd(Buffer.alloc(0));
     } else {
       // No framing: the body runs until the writer closes its side.
       decode = (buf) => s.data(buf);
@@ -91,7 +102,8 @@ export function serveRawStream(socket: Duplex, first: Buffer, ingest: Ingest, op
       decode(buf);
     } catch (err) {
       if (!(err instanceof FramingError)) throw err;
-      session.end(streamEnd(520, { error: `error in request stream: ${err.message}`, ...session.summary() }));
+      // Plotly's 400 (malformed request); 520 is for a stream that broke off, not one framed wrong.
+      session.end(streamEnd(400, { error: `bad chunk framing: ${err.message}`, ...session.summary() }));
     }
   };
 

@@ -9,7 +9,7 @@
  */
 import { MAX_STREAM_LINE, PlotwireError, ProtocolError, STREAM_TOKEN_HEADER, STREAM_TOKEN_KEY, decodeStreamLine, statusOf, type StreamObject } from '../../shared/index.js';
 import { StoreUnavailableError } from '../data/point-store.js';
-import { LayoutError } from '../data/layout.js';
+import { LayoutError, LayoutTooLargeError } from '../data/layout.js';
 import type { BoardClock } from './board-clock.js';
 import { LineTooLongError, StreamLineFramer } from './stream-line-framer.js';
 
@@ -106,7 +106,11 @@ export class StreamSession {
     }
   }
 
-  /** The writer ended its body: a last line without newline counts, then 200. */
+  /**
+   * The writer ended its body: a last line without newline counts, then 200, answered only after
+   * the stream's points are committed (summary() flushes; a commit that fails ends the stream
+   * with 503 through the store's failure listener first).
+   */
   endOfBody(): void {
     if (this.finished) return;
     try {
@@ -222,6 +226,8 @@ export class StreamSession {
       this.end(streamEnd(422, { error: err.message, ...at, ...detail, ...this.summary() }));
     } else if (err instanceof MissingStreamTokenError) {
       this.end(streamEnd(406, { error: err.message, ...at, ...this.summary() }));
+    } else if (err instanceof LayoutTooLargeError) {
+      this.end(streamEnd(413, { error: `line ${this.lineNo}: ${err.message}`, ...at, ...this.summary() }));
     } else if (err instanceof LineTooLongError) {
       this.end(streamEnd(413, { error: `line ${this.lineNo + 1} is longer than ${err.limit} bytes`, line: this.lineNo + 1, ...this.summary() }));
     } else if (err instanceof StoreUnavailableError) {

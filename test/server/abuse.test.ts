@@ -202,7 +202,87 @@ describe('authentication before the body', () => {
   });
 });
 
+describe("Plotly's /clientresp: credentials before the body", () => {
+  const form = (fields: [string, string][]): string => fields.map(([k, v]) => `${k}=${v}`).join('&');
+
+  it('a wrong un/key at the start of the form ends the request there, the rest of its 8 MB unread', async () => {
+    await underAttack({}, async (t) => {
+      const sock = await open(t.port);
+      const start = form([['version', '2.3'], ['origin', 'plot'], ['platform', 'arduino'], ['un', 'alice'], ['key', 'wrong'], ['args', '[']]);
+      sock.write(`POST /clientresp HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8000000\r\n\r\n${start}`);
+      await sock.gone;
+      expect(sock.received()).toMatch(/^HTTP\/1\.1 200/);
+      expect(sock.received()).toContain('is not valid');
+    });
+  });
+
+  it('wrong credentials in plotly-username/plotly-apikey headers are refused before any of the body', async () => {
+    await underAttack({}, async (t) => {
+      const sock = await open(t.port);
+      sock.write('POST /clientresp HTTP/1.1\r\nHost: x\r\nplotly-username: alice\r\nplotly-apikey: wrong\r\nContent-Length: 8000000\r\n\r\nargs=[');
+      await sock.gone;
+      expect(sock.received()).toContain('is not valid');
+    });
+  });
+
+  it('args before un and key (the npm client and plotly.py order): at most 1 MiB is held unauthenticated, and 16 MiB for all such forms', async () => {
+    await underAttack({}, async (t) => {
+      const head = (length: number) => `POST /clientresp HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${length}\r\n\r\n`;
+      const big = await open(t.port);
+      big.write(`${head(3_000_000)}platform=nodejs&args=[{"y":[${'1,'.repeat(600_000)}`);
+      await big.gone;
+      expect(big.received()).toMatch(/^HTTP\/1\.1 413/);
+      expect(big.received()).toContain('before its un and key');
+      // Many forms held just under the per-request bound: past 16 MiB in all, the next is refused with 503.
+      const held = await Promise.all(Array.from({ length: 20 }, () => open(t.port)));
+      for (const h of held) h.write(`${head(2_000_000)}platform=nodejs&args=[{"y":[${'1,'.repeat(450_000)}`);
+      const refused = await until('a form refused for the server-wide bound', () => held.find((h) => h.received().startsWith('HTTP/1.1 503')));
+      expect(refused.received()).toMatch(/retry-after: \d/i);
+      for (const h of held) h.destroy();
+      // The right credentials after the args still work.
+      const ok = await fetch(`${t.server.url}/clientresp`, {
+        method: 'POST',
+        body: form([['platform', 'nodejs'], ['args', '[{"y":[1,2]}]'], ['kwargs', '{"filename":"late credentials"}'], ['un', 'alice'], ['key', t.apiKey], ['origin', 'plot']]),
+      });
+      expect(((await ok.json()) as { error: string; url: string }).url).toContain('/~alice/');
+    });
+  });
+
+  it("fileopt=extend on a streamed trace never moves its token's sequence: a resuming writer loses nothing", async () => {
+    await underAttack({}, async (t) => {
+      const token = t.newToken();
+      await createPlot(t, [token], { filename: 'extended' });
+      const batch = (seq: number, n: number) => chunk(`${JSON.stringify({ append: { y: Array.from({ length: n }, (_, i) => seq + i) }, seq })}\n`);
+      expect((await rawExchange(t.port, [streamHead(token), batch(0, 10), '0\r\n\r\n'])).json.next).toBe(10);
+      const res = await fetch(`${t.server.url}/clientresp`, {
+        method: 'POST',
+        body: form([['un', 'alice'], ['key', t.apiKey], ['origin', 'plot'], ['args', JSON.stringify([{ y: [100, 101, 102] }])], ['kwargs', JSON.stringify({ filename: 'extended', fileopt: 'extend' })]]),
+      });
+      expect(((await res.json()) as { error: string }).error).toBe('');
+      const state = await api(t, 'GET', '/api/v1/streams/state', undefined, { 'plotly-streamtoken': token });
+      expect(state.json.next).toBe(10);
+      expect((await rawExchange(t.port, [streamHead(token), batch(10, 5), '0\r\n\r\n'])).json).toMatchObject({ points: 5, next: 15 });
+      const id = t.server.core.accounts.tokenBySecret(token)?.id as number;
+      expect(t.server.core.store.tail(id, 100).y).toEqual([...Array.from({ length: 10 }, (_, i) => i), 100, 101, 102, 10, 11, 12, 13, 14]);
+    });
+  });
+});
+
 describe('layouts are bounded', () => {
+  it("a stream's layouts that would grow past MAX_LAYOUT end it with 413; the layout stays as it was, and viewers of other plots do not wait", async () => {
+    await underAttack({}, async (t) => {
+      const token = t.newToken();
+      const plot = await createPlot(t, [token]);
+      const lines = Array.from({ length: 30 }, (_, i) => `${JSON.stringify({ layout: { [`k${i}`]: bigText(50_000) } })}\n`);
+      const res = await rawExchange(t.port, [streamHead(token), ...lines.map(chunk), '0\r\n\r\n']);
+      expect(res.status).toBe(413);
+      expect(res.json).toMatchObject({ line: 3 });
+      expect(res.json.error).toContain('MAX_LAYOUT');
+      const layout = ((await api(t, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { layout: Record<string, unknown> }).layout;
+      expect(Object.keys(layout)).toEqual(['title', 'k0', 'k1']);
+    });
+  });
+
   it('a layout over MAX_LAYOUT is refused with 413 and one nested 5,000 deep with 400; the plot keeps its layout', async () => {
     await underAttack({}, async (t, logs) => {
       const plot = await createPlot(t, [t.newToken()]);

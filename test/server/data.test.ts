@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dataChange, traceUpdate } from '../../server/data/columns.js';
 import { LayoutError, mergeLayout } from '../../server/data/layout.js';
 import { RecentPoints } from '../../server/data/recent-points.js';
-import { parseClientForm } from '../../server/http/plotly-api.js';
+import { parseClientForm } from '../../server/http/client-form.js';
 
 describe('dataChange (Plotly per-key rule)', () => {
   it('scalars append one point, arrays replace', () => {

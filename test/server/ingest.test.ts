@@ -128,11 +128,23 @@ describe('status codes, each from a request that provokes it', () => {
     expect(res.status).toBe(200);
   });
 
-  it('308: bytes after the end of the stream', async () => {
-    const res = await rawExchange(s.port, [streamHead(s.newToken()), `${chunk('{"x":1,"y":1}\n')}0\r\n\r\n{"x":2,"y":2}\n`]);
-    expect(res.status).toBe(308);
-    expect(res.json.error).toContain('after the end of the stream');
-    expect(res.json.points).toBe(1);
+  it('308: bytes after the end of the stream, in the same read as the end or a later one', async () => {
+    const same = await rawExchange(s.port, [streamHead(s.newToken()), `${chunk('{"x":1,"y":1}\n')}0\r\n\r\n{"x":2,"y":2}\n`]);
+    expect(same.status).toBe(308);
+    expect(same.json.error).toContain('after the end of the stream');
+    expect(same.json.points).toBe(1);
+    // The end and what follows it in separate writes (separate reads on the server), chunked and with Content-Length.
+    const later = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":1}\n'), '0\r\n\r\n', 5, '{"x":2,"y":2}\n'], { keepOpen: true });
+    expect(later.status).toBe(308);
+    const body = '{"x":1,"y":1}\n';
+    const sized = await rawExchange(
+      s.port,
+      [`POST / HTTP/1.1\r\nHost: x\r\nplotly-streamtoken: ${s.newToken()}\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 5, '{"x":2,"y":2}\n'],
+      { keepOpen: true },
+    );
+    expect(sized.status).toBe(308);
+    // Blank lines after the end are not data: still 200.
+    expect((await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":1}\n'), '0\r\n\r\n', 5, '\r\n'], { keepOpen: true })).status).toBe(200);
   });
 
   it('400: a malformed request line', async () => {
@@ -223,9 +235,10 @@ describe('status codes, each from a request that provokes it', () => {
     expect(b.status).toBe(200);
   });
 
-  it('520: broken chunk framing in the body', async () => {
+  it('400: broken chunk framing in the body (as docs/protocol.md says), with what was stored', async () => {
     const res = await rawExchange(s.port, [streamHead(s.newToken()), chunk('{"x":1,"y":1}\n'), 'zz\r\n{}\r\n']);
-    expect(res.status).toBe(520);
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ points: 1, next: 1 });
     expect(res.json.error).toContain('invalid chunk size');
   });
 });
