@@ -5,10 +5,10 @@
  * Plotly's rule, per key: a scalar appends one point, an array replaces the trace's data.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { MAX_BATCH_POINTS, MAX_STREAM_LINE } from './limits.js';
+import { MAX_BATCH_POINTS, MAX_JSON_DEPTH, MAX_STREAM_LINE } from './limits.js';
 import { classifyXText } from './dates.js';
 import { ProtocolError, parseJson } from './errors.js';
-import { compile } from './validate.js';
+import { compile, nestedDeeperThan } from './validate.js';
 
 /** HTTP header that carries the stream token (Plotly's name). */
 export const STREAM_TOKEN_HEADER = 'plotly-streamtoken';
@@ -289,6 +289,8 @@ export function decodeStreamLine(text: string): StreamLine {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('stream object', '', 'must be a JSON object', value);
   }
+  // Before anything recursive (the schema check, a layout merge) meets it.
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw new ProtocolError('stream object', '', `must not nest objects and arrays deeper than ${MAX_JSON_DEPTH} levels (MAX_JSON_DEPTH)`);
   const record = value as Record<string, unknown>;
   let token: string | undefined;
   let ignored: string[] | undefined;

@@ -45,6 +45,22 @@ export function dataChange(obj: StreamObject): DataChange {
   return { ...(replace && { replace }), ...(append && { append }), appendCount: append ? 1 : 0 };
 }
 
+/**
+ * Columns of one length: a replace may carry arrays of different lengths (Plotly takes each key's
+ * array as given, and plotly.js draws as many points as the shortest has), but the points kept
+ * here are numbered across columns, so shorter ones are padded with null (no point drawn there).
+ */
+export function alignColumns(cols: Columns): Columns {
+  let n = 0;
+  for (const key in cols) n = Math.max(n, (cols[key] as unknown[]).length);
+  let out: Columns | undefined;
+  for (const key in cols) {
+    const col = cols[key] as unknown[];
+    if (col.length < n) (out ??= { ...cols })[key] = [...col, ...new Array<null>(n - col.length).fill(null)];
+  }
+  return out ?? cols;
+}
+
 export function columnLength(cols: Columns): number {
   for (const key in cols) return (cols[key] as unknown[]).length;
   return 0;

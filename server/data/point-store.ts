@@ -13,11 +13,17 @@
  * maxpoints) and by `tokenBytes`; all tokens' together by `budgetBytes`, past which the least
  * recently used are dropped from memory (they are on disk) and loaded again when needed. Disk:
  * each token keeps its newest `retentionPoints` points and at most `retentionBytes` bytes.
+ *
+ * (Longer than most modules: it is the one pipeline of a change, accepted, committed, shown,
+ * or rolled back, kept together so its order can be read in one place. The SQL is in
+ * chunk-table.ts, the memory budget in recent-cache.ts.)
  */
 import type { Db } from '../store/database.js';
 import { type StoreHealth, StoreUnavailableError } from '../store/health.js';
-import { columnLength, sliceColumns, type Columns, type DataChange } from './columns.js';
-import { RecentPoints, estimateBytes } from './recent-points.js';
+import { alignColumns, columnLength, sliceColumns, type Columns, type DataChange } from './columns.js';
+import { ChunkTable } from './chunk-table.js';
+import { RecentCache } from './recent-cache.js';
+import { type RecentPoints, estimateBytes } from './recent-points.js';
 import { PlotwireError } from '../../shared/errors.js';
 
 export { StoreUnavailableError };
@@ -104,8 +110,6 @@ export const STORE_DEFAULTS = {
 const MAX_PENDING_OPS = 512;
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 const RETENTION_EVERY_MS = 5_000;
-/** Columns an export names first, in this order. */
-const FIRST_KEYS = ['x', 'y', 'z', 'text'];
 
 /** A token id that is not in the database (a caller's bug: ids come from the database). */
 export class UnknownTokenError extends PlotwireError {
@@ -119,8 +123,7 @@ export type FailureListener = (tokenIds: ReadonlySet<number>, err: StoreUnavaila
 export class PointStore {
   private readonly heads = new Map<number, Head>();
   /** Heads with recent points in memory, least recently used first. */
-  private readonly loaded = new Map<number, Head>();
-  private recentBytes = 0;
+  private readonly cache: RecentCache<Head>;
   private pending: PendingOp[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -128,30 +131,20 @@ export class PointStore {
   private readonly touched = new Set<Head>();
   private readonly commitListeners: CommitListener[] = [];
   private readonly failureListeners: FailureListener[] = [];
-  private readonly limits: Required<Pick<PointStoreOptions, 'retentionBytes' | 'tokenBytes' | 'budgetBytes'>>;
+  private readonly limits: Required<Pick<PointStoreOptions, 'retentionBytes' | 'tokenBytes'>>;
 
-  private readonly insertChunk;
-  private readonly updateToken;
-  private readonly sizeBefore;
-  private readonly dropBefore;
-  private readonly dropUpTo;
-  private readonly sizeUpTo;
+  private readonly chunks: ChunkTable;
 
   constructor(
     private readonly db: Db,
     private readonly options: PointStoreOptions,
   ) {
+    this.chunks = new ChunkTable(db);
+    this.cache = new RecentCache(options.budgetBytes ?? STORE_DEFAULTS.budgetBytes);
     this.limits = {
       retentionBytes: options.retentionBytes ?? STORE_DEFAULTS.retentionBytes,
       tokenBytes: options.tokenBytes ?? STORE_DEFAULTS.tokenBytes,
-      budgetBytes: options.budgetBytes ?? STORE_DEFAULTS.budgetBytes,
     };
-    this.insertChunk = db.prepare('INSERT INTO chunks (token_id, replace, end_index, count, columns, received_at, size) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.updateToken = db.prepare('UPDATE tokens SET next_seq = ?, end_index = ?, stored_bytes = ? WHERE id = ?');
-    this.sizeBefore = db.prepare('SELECT coalesce(sum(size), 0) AS n FROM chunks WHERE token_id = ? AND id < ?').pluck();
-    this.dropBefore = db.prepare('DELETE FROM chunks WHERE token_id = ? AND id < ?');
-    this.sizeUpTo = db.prepare('SELECT coalesce(sum(size), 0) AS n FROM chunks WHERE token_id = ? AND end_index <= ?').pluck();
-    this.dropUpTo = db.prepare('DELETE FROM chunks WHERE token_id = ? AND end_index <= ?');
     this.retentionTimer = setInterval(() => this.enforceRetention(), RETENTION_EVERY_MS).unref();
   }
 
@@ -189,7 +182,7 @@ export class PointStore {
 
   /** Estimated memory of every token's recent points, and how many tokens have theirs loaded. */
   get memory(): { readonly bytes: number; readonly tokens: number } {
-    return { bytes: this.recentBytes, tokens: this.loaded.size };
+    return { bytes: this.cache.bytes, tokens: this.cache.tokens };
   }
 
   /** The traces fed by these tokens changed: their recent points follow the new capacity. */
@@ -199,8 +192,8 @@ export class PointStore {
       if (!head?.recent) continue;
       const capacity = this.options.capacityOf(id);
       // More than it holds: what it lacks is on disk, loaded when next needed.
-      if (capacity > head.recent.capacity) this.evict(head);
-      else this.measure(head, () => void ((head.recent as RecentPoints).capacity = capacity));
+      if (capacity > head.recent.capacity) this.cache.drop(head);
+      else this.cache.change(head, (recent) => void (recent.capacity = capacity));
     }
   }
 
@@ -216,7 +209,7 @@ export class PointStore {
     if (refusal) throw refusal;
     const head = live as Head;
     let replace: Part | undefined;
-    if (change.replace) replace = this.part(head, change.replace);
+    if (change.replace) replace = this.part(head, alignColumns(change.replace));
     let appended = change.append;
     let duplicates = 0;
     if (options.sequenced !== false) {
@@ -254,14 +247,13 @@ export class PointStore {
           if (op.replace) {
             const id = this.insert(head, true, op.replace, op.at);
             // A replace makes everything before it unreachable.
-            head.storedBytes -= this.sizeBefore.get(head.id, id) as number;
-            this.dropBefore.run(head.id, id);
+            head.storedBytes -= this.chunks.dropBefore(head.id, id);
           }
           if (op.append) this.insert(head, false, op.append, op.at);
         }
         for (const head of heads) {
           const last = batch.findLast((op) => op.head === head) as PendingOp;
-          this.updateToken.run(last.next, (last.append ?? last.replace)?.endIndex, head.storedBytes, head.id);
+          this.chunks.setToken(head.id, last.next, (last.append ?? last.replace)?.endIndex as number, head.storedBytes);
         }
       })();
     } catch (err) {
@@ -274,7 +266,7 @@ export class PointStore {
       this.touched.add(head);
       if (head.storedBytes > this.limits.retentionBytes + Math.max(1024 * 1024, this.limits.retentionBytes / 16)) this.retain(head);
     }
-    this.enforceBudget();
+    this.cache.enforce();
     return true;
   }
 
@@ -286,19 +278,13 @@ export class PointStore {
   /** Every stored chunk of a token, oldest first, for export. */
   *history(tokenId: number): Generator<{ replace: boolean; columns: Columns }> {
     this.flush();
-    const rows = this.db.prepare('SELECT replace, columns FROM chunks WHERE token_id = ? ORDER BY end_index').iterate(tokenId) as Iterable<{ replace: number; columns: string }>;
-    for (const r of rows) yield { replace: r.replace === 1, columns: JSON.parse(r.columns) as Columns };
+    yield* this.chunks.history(tokenId);
   }
 
   /** Every column name a token's stored points use, for an export's header: x, y, z, text, then the styles by name. */
   historyKeys(tokenId: number): string[] {
     this.flush();
-    const keys = this.db.prepare('SELECT DISTINCT j.key FROM chunks c, json_each(c.columns) j WHERE c.token_id = ?').pluck().all(tokenId) as string[];
-    const rank = (k: string): number => {
-      const i = FIRST_KEYS.indexOf(k);
-      return i < 0 ? FIRST_KEYS.length : i;
-    };
-    return keys.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    return this.chunks.keys(tokenId);
   }
 
   /** Deletes what falls outside the retention window (points and bytes) of tokens written lately. */
@@ -323,9 +309,7 @@ export class PointStore {
   private head(id: number): Head {
     let head = this.heads.get(id);
     if (head) return head;
-    const row = this.db.prepare('SELECT next_seq AS next, end_index AS endIndex, stored_bytes AS storedBytes FROM tokens WHERE id = ?').get(id) as
-      | { next: number; endIndex: number; storedBytes: number }
-      | undefined;
+    const row = this.chunks.token(id);
     if (!row) throw new UnknownTokenError(`no stream token with id ${id}`);
     head = { id, next: row.next, committedNext: row.next, endIndex: row.endIndex, pendingEnd: row.endIndex, storedBytes: row.storedBytes, recent: undefined };
     this.heads.set(id, head);
@@ -335,36 +319,11 @@ export class PointStore {
   /** A token's recent points, loaded from disk when not in memory (newest chunks first, as far as both bounds allow). */
   private recentOf(head: Head): RecentPoints {
     if (head.recent) {
-      this.loaded.delete(head.id);
-      this.loaded.set(head.id, head);
+      this.cache.touch(head);
       return head.recent;
     }
-    const capacity = this.options.capacityOf(head.id);
-    let points = 0;
-    let bytes = 0;
-    let from = head.endIndex;
-    const rows = this.db
-      .prepare('SELECT replace, end_index AS endIndex, count, size FROM chunks WHERE token_id = ? AND end_index > ? ORDER BY end_index DESC')
-      .iterate(head.id, head.endIndex - Math.max(capacity, 1)) as Iterable<{ replace: number; endIndex: number; count: number; size: number }>;
-    for (const r of rows) {
-      from = r.endIndex - r.count;
-      points += r.count;
-      bytes += r.size;
-      if (r.replace || points >= capacity || bytes >= this.limits.tokenBytes) break;
-    }
-    const recent = new RecentPoints(capacity, this.limits.tokenBytes, from);
-    const chunks = this.db
-      .prepare('SELECT replace, columns FROM chunks WHERE token_id = ? AND end_index > ? ORDER BY end_index')
-      .iterate(head.id, from) as Iterable<{ replace: number; columns: string }>;
-    for (const c of chunks) {
-      const cols = JSON.parse(c.columns) as Columns;
-      if (c.replace) recent.replace(cols);
-      else recent.append(cols);
-    }
-    head.recent = recent;
-    this.recentBytes += recent.bytes;
-    this.loaded.set(head.id, head);
-    this.enforceBudget(head);
+    const recent = this.chunks.loadRecent(head.id, head.endIndex, this.options.capacityOf(head.id), this.limits.tokenBytes);
+    this.cache.add(head, recent);
     return recent;
   }
 
@@ -377,7 +336,7 @@ export class PointStore {
   private insert(head: Head, replace: boolean, part: Part, at: number): number | bigint {
     const size = Buffer.byteLength(part.json);
     head.storedBytes += size;
-    return this.insertChunk.run(head.id, replace ? 1 : 0, part.endIndex, part.count, part.json, at, size).lastInsertRowid;
+    return this.chunks.insert(head.id, replace, part.endIndex, part.count, part.json, size, at);
   }
 
   /** A stored change reaches the token's position, its recent points and the viewers. */
@@ -386,12 +345,12 @@ export class PointStore {
     head.committedNext = op.next;
     if (op.replace) {
       head.endIndex = op.replace.endIndex;
-      if (head.recent) this.measure(head, () => head.recent?.replace(op.replace?.cols ?? {}, op.replace?.bytes));
+      this.cache.change(head, (recent) => recent.replace(op.replace?.cols ?? {}, op.replace?.bytes));
     }
     const appendedAt = head.endIndex;
     if (op.append) {
       head.endIndex = op.append.endIndex;
-      if (head.recent) this.measure(head, () => head.recent?.append(op.append?.cols ?? {}, op.append?.bytes));
+      this.cache.change(head, (recent) => recent.append(op.append?.cols ?? {}, op.append?.bytes));
     }
     const applied: Applied = { ...(op.replace && { replaced: op.replace.cols }), ...(op.append && { appended: op.append.cols }), appendedAt };
     for (const listener of this.commitListeners) listener(head.id, applied);
@@ -405,7 +364,7 @@ export class PointStore {
       head.next = head.committedNext;
       head.pendingEnd = head.endIndex;
       try {
-        head.storedBytes = this.db.prepare('SELECT stored_bytes FROM tokens WHERE id = ?').pluck().get(head.id) as number;
+        head.storedBytes = this.chunks.storedBytes(head.id);
       } catch {
         // The database is gone entirely; the figure no longer matters.
       }
@@ -414,53 +373,10 @@ export class PointStore {
     for (const listener of this.failureListeners) listener(ids, error);
   }
 
-  /** Runs a change to a head's recent points, keeping the total of all of them current. */
-  private measure(head: Head, change: () => void): void {
-    const before = head.recent?.bytes ?? 0;
-    change();
-    this.recentBytes += (head.recent?.bytes ?? 0) - before;
-    if (head.recent) {
-      this.loaded.delete(head.id);
-      this.loaded.set(head.id, head);
-    }
-  }
-
-  private evict(head: Head): void {
-    if (!head.recent) return;
-    this.recentBytes -= head.recent.bytes;
-    head.recent = undefined;
-    this.loaded.delete(head.id);
-  }
-
-  /** Drops the least recently used tokens' recent points from memory until all fit the budget. */
-  private enforceBudget(keep?: Head): void {
-    for (const head of this.loaded.values()) {
-      if (this.recentBytes <= this.limits.budgetBytes || this.loaded.size <= 1) break;
-      if (head !== keep) this.evict(head);
-    }
-  }
-
   /** Deletes a token's chunks past its retention in points and in bytes (never its newest chunk). */
   private retain(head: Head): void {
     try {
-      const dropped = this.db.transaction((): number => {
-        let upTo = head.endIndex - this.options.retentionPoints;
-        if (head.storedBytes > this.limits.retentionBytes) {
-          let excess = head.storedBytes - this.limits.retentionBytes;
-          const rows = this.db.prepare('SELECT end_index AS endIndex, size FROM chunks WHERE token_id = ? AND end_index < ? ORDER BY end_index').iterate(head.id, head.endIndex) as Iterable<{ endIndex: number; size: number }>;
-          for (const r of rows) {
-            if (excess <= 0) break;
-            excess -= r.size;
-            upTo = Math.max(upTo, r.endIndex);
-          }
-        }
-        if (upTo <= 0) return 0;
-        const size = this.sizeUpTo.get(head.id, upTo) as number;
-        if (size === 0) return 0;
-        this.dropUpTo.run(head.id, upTo);
-        this.db.prepare('UPDATE tokens SET stored_bytes = stored_bytes - ? WHERE id = ?').run(size, head.id);
-        return size;
-      })();
+      const dropped = this.chunks.retain(head.id, head.endIndex, head.storedBytes, this.options.retentionPoints, this.limits.retentionBytes);
       head.storedBytes -= dropped;
     } catch {
       // Deleting is tried again with the next write; a full disk is reported by the writes themselves.

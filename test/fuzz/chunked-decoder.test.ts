@@ -6,23 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkedDecoder, FramingError } from '../../server/ingest/chunked-decoder.js';
-import { fuzzParams } from './fuzz.js';
+import { fuzzParams, splitAt } from './fuzz.js';
 
 /** Undecoded bytes the decoder may hold: its size-line limit (1,024) and the line's CR. */
 const MAX_HELD = 1025;
-
-/** Splits bytes at the given cut points (any read boundary). */
-function split(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    parts.push(bytes.subarray(from, p));
-    from = p;
-  }
-  parts.push(bytes.subarray(from));
-  return parts;
-}
 
 function feed(parts: Buffer[]): { data: Buffer; ended: boolean; error?: FramingError } {
   const data: Buffer[] = [];
@@ -67,7 +54,7 @@ describe('ChunkedDecoder (fuzz)', () => {
           parts.push(Buffer.from(`${c.strayBlank && !lf ? '\r\n' : ''}${c.upper ? hex.toUpperCase() : hex}${c.extension ?? ''}${eol}`), Buffer.from(c.data), Buffer.from(eol));
         }
         parts.push(Buffer.from('0\r\n\r\n'));
-        const result = feed(split(Buffer.concat(parts), cuts));
+        const result = feed(splitAt(Buffer.concat(parts), cuts));
         expect(result.error).toBeUndefined();
         expect(result.ended).toBe(true);
         expect(result.data.equals(Buffer.concat(chunks.map((c) => Buffer.from(c.data))))).toBe(true);
@@ -86,7 +73,7 @@ describe('ChunkedDecoder (fuzz)', () => {
     );
     fc.assert(
       fc.property(noisy, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
-        const result = feed(split(bytes, cuts));
+        const result = feed(splitAt(bytes, cuts));
         // What came out is never more than what went in.
         expect(result.data.length).toBeLessThanOrEqual(bytes.length);
       }),

@@ -11,3 +11,16 @@ export function fuzzParams<T>(runs: number, timeLimitMs: number): Parameters<T> 
   const scale = Number(process.env.FUZZ_RUNS ?? 1);
   return { seed: fuzzSeed, numRuns: Math.round(runs * scale), interruptAfterTimeLimit: timeLimitMs * scale, markInterruptAsFailure: false };
 }
+
+/** Splits bytes at the given cut points (taken modulo the length): any read boundaries. */
+export function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const p of points) {
+    parts.push(bytes.subarray(from, p));
+    from = p;
+  }
+  parts.push(bytes.subarray(from));
+  return parts;
+}

@@ -74,6 +74,23 @@ describe('memory: every point held is bounded', () => {
     });
   });
 
+  it("one token's recent points are bounded by bytes when its traces could show more", async () => {
+    await underAttack({ tokenMemoryKiB: 256 }, async (t) => {
+      const token = t.newToken();
+      await createPlot(t, [token], {}, 10_000);
+      const text = bigText(10_000);
+      const line = `${JSON.stringify({ append: { y: Array.from({ length: 50 }, (_, i) => i), text: Array.from({ length: 50 }, () => text) } })}\n`;
+      expect((await rawExchange(t.port, [streamHead(token), chunk(line), chunk(line), '0\r\n\r\n'])).json).toMatchObject({ points: 100 });
+      const id = t.server.core.accounts.tokenBySecret(token)?.id as number;
+      // 20 KB a point (estimated): 256 KiB holds 13 of the 100.
+      const kept = t.server.core.store.tail(id, 10_000).y as number[];
+      expect(kept.length).toBeGreaterThan(5);
+      expect(kept.length).toBeLessThan(20);
+      expect(kept.at(-1)).toBe(49);
+      expect(t.server.core.store.memory.bytes).toBeLessThanOrEqual(256 * 1024 + 20_100);
+    });
+  });
+
   it('all tokens together stay within --memory-mib: the least recently used are dropped and read back when needed', async () => {
     await underAttack({ memoryMiB: 2 }, async (t) => {
       const tokens = Array.from({ length: 8 }, () => t.newToken());
@@ -174,16 +191,19 @@ describe('connection limits: refused with 503 and Retry-After, never by running 
     await underAttack({ maxConnectionsPerAddress: 10, maxConnections: 20 }, async (t) => {
       // The canary holds two connections from 127.0.0.1, and fetch keeps one for the API.
       const fromTwo = await Promise.all(Array.from({ length: 12 }, () => open(t.port, '127.0.0.2')));
-      await sleep(100);
-      const refused = fromTwo.filter((s) => s.destroyed || s.received().startsWith('HTTP/1.1 503'));
+      const refused = await until('two refusals', () => {
+        const r = fromTwo.filter((s) => s.received().startsWith('HTTP/1.1 503'));
+        return r.length >= 2 && r;
+      });
       expect(refused).toHaveLength(2);
       const answer = refused[0]?.received() ?? '';
       expect(answer).toMatch(/retry-after: \d+/i);
       expect(answer).toContain('--max-connections-per-address');
       const fromThree = await Promise.all(Array.from({ length: 10 }, () => open(t.port, '127.0.0.3')));
-      await sleep(100);
-      const overTotal = fromThree.filter((s) => s.received().startsWith('HTTP/1.1 503'));
-      expect(overTotal.length).toBeGreaterThanOrEqual(1);
+      const overTotal = await until('a refusal for the total', () => {
+        const r = fromThree.filter((s) => s.received().startsWith('HTTP/1.1 503'));
+        return r.length > 0 && r;
+      });
       expect(overTotal[0]?.received()).toContain('--max-connections 20');
       for (const s of [...fromTwo, ...fromThree]) s.destroy();
     });
@@ -319,6 +339,7 @@ describe('client mistakes are 4xx with the reason, never a 500 or a stack trace 
     await underAttack({}, async (t, logs) => {
       const sock = await open(t.port);
       sock.write(`POST /api/v1/plots HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.apiKey}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"traces":[`);
+      // Paced like a client that gives up: part of the body, then it is gone.
       await sleep(100);
       sock.destroy();
       const line = await until('the log line', () => logs.find((l) => l.event === 'request-aborted'));
@@ -349,7 +370,8 @@ describe('durability: nothing acknowledged that is not stored', () => {
       expect(plot).toBeUndefined();
       // Space returns (here: the cap is raised): the next write goes through, no restart needed.
       t.server.core.db.pragma('max_page_count = 1000000');
-      await sleep(1100);
+      // Within a second (the retry interval) writes go through again; until then they are refused without trying.
+      await until('the database takes writes again', async () => (await api(t, 'POST', '/api/v1/plots', { title: 'after', traces: [] })).status === 201);
       const after = await rawExchange(t.port, [streamHead(token), chunk(`{"append":{"y":[1,2,3]},"seq":${stored}}\n`), '0\r\n\r\n']);
       expect(after.json).toMatchObject({ status: 200, next: stored + 3 });
       expect(logs.find((l) => l.event === 'store-recovered')).toBeDefined();
