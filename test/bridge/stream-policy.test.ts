@@ -44,7 +44,7 @@ describe('the default stream policy', () => {
     const stop = defaultPolicy(status(404, '{"error":"this stream token is not registered"}', 'state query'), state);
     expect(stop).toMatchObject({ action: 'stop', reason: 'server refused token tok with 404 Not Found: this stream token is not registered; stopped' });
     const retry = defaultPolicy(status(503, '', 'state query'), state) as Extract<Decision, { action: 'retry' }>;
-    expect(retry.log.message).toBe('server answered the state query with 503 Service Unavailable: The server is starting, stopping or overloaded.; reconnecting');
+    expect(retry.log.message).toBe('server answered the state query with 503 Service Unavailable: The server is starting, stopping or overloaded, or its database refuses writes; `next` says what is stored, resend from there.; reconnecting');
     const plain = defaultPolicy(status(422, 'not json at all'), state);
     expect(plain).toMatchObject({ action: 'stop', kind: 'rejected', reason: expect.stringContaining('422 Unprocessable Content: not json at all (a writer bug') });
   });
