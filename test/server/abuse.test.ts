@@ -24,9 +24,8 @@ async function underAttack(options: Partial<ServerOptions>, body: (t: TestServer
     await until('the canary flows', () => canary.count > 2);
     await body(t, logs);
     const report = await canary.stop();
+    // Latency is the benchmark's to measure (npm run bench -- server-abuse); here: nothing lost.
     expect(report, 'the canary lost points during the attack').toMatchObject({ lost: 0, status: 200 });
-    // Generous for a loaded test machine; the benchmark holds the real target (100 ms).
-    expect(report.p99).toBeLessThan(1000);
     expect(logs.filter((l) => l.level === 'error')).toEqual([]);
   });
 }
