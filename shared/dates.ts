@@ -64,3 +64,32 @@ export function formatPlotlyDate(ms: number, utc = false): string {
   const f = microsIntoSecond(micros);
   return datePrefix(micros, utc ? 'utc' : 'local') + (f >= 100_000 ? '' : f >= 10_000 ? '0' : f >= 1_000 ? '00' : f >= 100 ? '000' : f >= 10 ? '0000' : '00000') + f;
 }
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Whether `zone` is an IANA time zone name this Node knows ("America/Montreal"). */
+export function isTimeZone(zone: string): boolean {
+  return zoneFormat(zone) !== undefined;
+}
+
+function zoneFormat(zone: string): Intl.DateTimeFormat | undefined {
+  let format = zoneFormats.get(zone);
+  if (format) return format;
+  try {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  } catch {
+    return undefined;
+  }
+  if (zoneFormats.size < 64) zoneFormats.set(zone, format);
+  return format;
+}
+
+/** A time in ms since the epoch as "YYYY-MM-DD HH:MM:SS.ffffff" on the wall clock of an IANA zone. */
+export function formatPlotlyDateIn(ms: number, zone: string): string {
+  const format = zoneFormat(zone);
+  if (!format) throw new InvalidArgumentError(`unknown time zone "${zone}"`);
+  const micros = toMicros(ms);
+  const parts: Record<string, string> = {};
+  for (const p of format.formatToParts(new Date(Math.floor(micros / 1000)))) parts[p.type] = p.value;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${String(microsIntoSecond(micros)).padStart(6, '0')}`;
+}
