@@ -101,3 +101,14 @@ export async function streamNext(url: string, token: string): Promise<number> {
   const res = await fetch(new URL('/api/v1/streams/state', url), { headers: { 'plotly-streamtoken': token } });
   return ((await res.json()) as { next: number }).next;
 }
+
+/** A plot whose traces stream from the tokens, made through the API as a script would. */
+export async function plotFor(url: string, apiKey: string, tokens: string[], maxpoints = 10_000): Promise<number> {
+  const res = await fetch(new URL('/api/v1/plots', url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'test', traces: tokens.map((token) => ({ token, maxpoints, mode: 'lines' })) }),
+  });
+  if (res.status !== 201) throw new Error(`plot not created: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: number }).id;
+}
