@@ -5,30 +5,16 @@
  * refuses, standard input.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, realpathSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { sleep, until } from '../helpers/wait.js';
 import type { BoardStats } from '../../bridge/board.js';
 import { openPtyPair, type PtyPair } from '../../firmware/sim/pty.js';
 import { cli, exitCode, startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
-import { addUser, createToken, plotFor, startServerProcess, storedPoints, type ServerProcess } from './helpers/server-process.js';
+import { createToken, plotFor, serverFixture, storedPoints } from './helpers/server-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pw-real-'));
-const data = join(dir, 'data');
-let server: ServerProcess;
-let apiKey: string;
-const cleanup: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  server = await startServerProcess(data);
-  apiKey = addUser(data, 'maker');
-});
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-afterAll(() => server?.child.kill('SIGKILL'));
+const fx = serverFixture('real', 'maker');
+const { dir, data, cleanup } = fx;
 
 async function pty(name: string): Promise<PtyPair> {
   const p = await openPtyPair(dir, name);
@@ -37,7 +23,7 @@ async function pty(name: string): Promise<PtyPair> {
 }
 
 function bridge(args: string[], options: { stdin?: boolean } = {}): BridgeProcess {
-  const b = startBridge(['--server', server.url, '--stats', '0.2', ...args], options);
+  const b = startBridge(['--server', fx.server.url, '--stats', '0.2', ...args], options);
   cleanup.push(() => b.child.kill('SIGKILL'));
   return b;
 }
@@ -49,17 +35,17 @@ describe('keys a maker picks', () => {
   it('{"t":21.5,"h":40} without a hello: t (temperature) and h are both plotted, every line, said once', async () => {
     const p = await pty('clash');
     const [t, h] = [createToken(data, 'maker'), createToken(data, 'maker')];
-    const plot = await plotFor(server.url, apiKey, [t, h]);
+    const plot = await plotFor(fx.server.url, fx.apiKey, [t, h]);
     const b = bridge(['--serial', p.device, '--map', `t=${t}`, '--map', `h=${h}`, '--reset-wait', '0']);
     await b.waitFor((r) => r.event === 'serial-open');
     for (let i = 0; i < 30; i++) {
       await p.write(`{"t":${21.5 + i / 10},"h":${40 + i}}\n`);
       await sleep(10);
     }
-    await until('30 points on each trace', async () => (await storedPoints(server.url, apiKey, plot, 1)).length === 30 && (await storedPoints(server.url, apiKey, plot, 0)).length === 30, 20_000);
-    const temps = await storedPoints(server.url, apiKey, plot, 0);
+    await until('30 points on each trace', async () => (await storedPoints(fx.server.url, fx.apiKey, plot, 1)).length === 30 && (await storedPoints(fx.server.url, fx.apiKey, plot, 0)).length === 30, 20_000);
+    const temps = await storedPoints(fx.server.url, fx.apiKey, plot, 0);
     expect(temps.map((p) => p.y)).toEqual(Array.from({ length: 30 }, (_, i) => 21.5 + i / 10));
-    const hum = await storedPoints(server.url, apiKey, plot, 1);
+    const hum = await storedPoints(fx.server.url, fx.apiKey, plot, 1);
     // Each line its own x (the issue: 150 points on 3 distinct x values).
     expect(new Set(hum.map((p) => p.x)).size).toBe(30);
     const said = b.records.filter((r) => r.event === 'unstamped-key');
@@ -70,15 +56,15 @@ describe('keys a maker picks', () => {
   it('lines without device time, 5 to a read at 100 lines/s: every line its own x, in order', async () => {
     const p = await pty('spread');
     const v = createToken(data, 'maker');
-    const plot = await plotFor(server.url, apiKey, [v]);
+    const plot = await plotFor(fx.server.url, fx.apiKey, [v]);
     const b = bridge(['--serial', p.device, '--map', `v=${v}`, '--reset-wait', '0']);
     await b.waitFor((r) => r.event === 'serial-open');
     for (let i = 0; i < 200; i++) {
       await p.write(`{"v":${i}}\n`);
       await sleep(10);
     }
-    await until('200 points', async () => (await storedPoints(server.url, apiKey, plot)).length === 200, 20_000);
-    const xs = (await storedPoints(server.url, apiKey, plot)).map((p) => ms(p.x));
+    await until('200 points', async () => (await storedPoints(fx.server.url, fx.apiKey, plot)).length === 200, 20_000);
+    const xs = (await storedPoints(fx.server.url, fx.apiKey, plot)).map((p) => ms(p.x));
     for (let i = 1; i < xs.length; i++) expect(xs[i]!).toBeGreaterThan(xs[i - 1]!);
   });
 });
@@ -126,7 +112,7 @@ describe('the port', () => {
     ['tcp://yun.local', /--serial: "tcp:\/\/yun.local" is not a TCP address: write tcp:\/\/HOST:PORT/],
     ['ftp://x:1', /reads serial ports and tcp:\/\/ addresses, not ftp:\/\//],
   ])('refuses --serial %s when parsed, naming the form', (spec, message) => {
-    const run = spawnSync(process.execPath, [cli, 'bridge', '--serial', spec, '--server', server.url], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [cli, 'bridge', '--serial', spec, '--server', fx.server.url], { encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(message);
   });
@@ -135,7 +121,7 @@ describe('the port', () => {
 describe('what is thrown away is shown', () => {
   it('overlong, not text and bad JSON lines, each with its reason, control bytes escaped, then summarised', async () => {
     const p = await pty('discards');
-    const child: ChildProcess = spawn(process.execPath, [cli, 'bridge', '--serial', p.device, '--server', server.url, '--map', `v=${createToken(data, 'maker')}`, '--reset-wait', '0', '--stats', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(process.execPath, [cli, 'bridge', '--serial', p.device, '--server', fx.server.url, '--map', `v=${createToken(data, 'maker')}`, '--reset-wait', '0', '--stats', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanup.push(() => child.kill('SIGKILL'));
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -174,7 +160,7 @@ describe('tokens the server refuses', () => {
 describe('standard input', () => {
   it('--serial - streams the lines a script pipes in, and ends with its input', async () => {
     const v = createToken(data, 'maker');
-    const plot = await plotFor(server.url, apiKey, [v]);
+    const plot = await plotFor(fx.server.url, fx.apiKey, [v]);
     const b = bridge(['--serial', '-', '--map', `lux=${v}`], { stdin: true });
     await b.waitFor((r) => r.event === 'serial-open');
     for (let i = 0; i < 20; i++) {
@@ -185,6 +171,6 @@ describe('standard input', () => {
     const final = await b.waitFor((r) => r.event === 'final');
     expect(await exitCode(b.child)).toBe(0);
     expect((final.streams as Array<{ stored: number }>)[0]!.stored).toBe(20);
-    expect((await storedPoints(server.url, apiKey, plot)).map((p) => p.y)).toEqual(Array.from({ length: 20 }, (_, i) => i * 10));
+    expect((await storedPoints(fx.server.url, fx.apiKey, plot)).map((p) => p.y)).toEqual(Array.from({ length: 20 }, (_, i) => i * 10));
   });
 });

@@ -4,35 +4,20 @@
  * lines, and over a real TCP socket playing the Yún's Console (port 6571) that drops the
  * connection halfway; every message on the trace of the token it names, on a real server.
  */
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep, until } from '../helpers/wait.js';
 import { formatPlotlyDateIn } from '../../shared/dates.js';
 import { openPtyPair } from '../../firmware/sim/pty.js';
 import { startBridge, type BridgeProcess } from './helpers/bridge-cli.js';
 import { PlotlyYunPlotter, arduinoPrintFloat } from './helpers/plotly-yun.js';
-import { addUser, createToken, plotFor, startServerProcess, storedPoints, type ServerProcess } from './helpers/server-process.js';
+import { createToken, plotFor, serverFixture, storedPoints } from './helpers/server-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pw-yun-'));
-const data = join(dir, 'data');
-let server: ServerProcess;
-let apiKey: string;
-const cleanup: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  server = await startServerProcess(data);
-  apiKey = addUser(data, 'yun');
-});
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-afterAll(() => server?.child.kill('SIGKILL'));
+const fx = serverFixture('yun', 'yun');
+const { dir, data, cleanup } = fx;
 
 function bridge(args: string[]): BridgeProcess {
-  const b = startBridge(['--server', server.url, '--reset-wait', '0', '--stats', '0.2', ...args]);
+  const b = startBridge(['--server', fx.server.url, '--reset-wait', '0', '--stats', '0.2', ...args]);
   cleanup.push(() => b.child.kill('SIGKILL'));
   return b;
 }
@@ -45,11 +30,11 @@ function sketch(a: PlotlyYunPlotter, b: PlotlyYunPlotter, i: number): string {
 const N = 40;
 
 async function expectTraces(plot: number, started: number): Promise<void> {
-  await until('every message stored', async () => (await storedPoints(server.url, apiKey, plot, 0)).length === N && (await storedPoints(server.url, apiKey, plot, 1)).length === N, 20_000);
-  const a = await storedPoints(server.url, apiKey, plot, 0);
+  await until('every message stored', async () => (await storedPoints(fx.server.url, fx.apiKey, plot, 0)).length === N && (await storedPoints(fx.server.url, fx.apiKey, plot, 1)).length === N, 20_000);
+  const a = await storedPoints(fx.server.url, fx.apiKey, plot, 0);
   // x and y as the sketch printed them (Arduino's 2 decimals), on token A's trace only.
   expect(a.map((p) => [p.x, p.y])).toEqual(Array.from({ length: N }, (_, i) => [Number(arduinoPrintFloat(i * 0.5)), Number(arduinoPrintFloat(100 + i * 1.25))]));
-  const b = await storedPoints(server.url, apiKey, plot, 1);
+  const b = await storedPoints(fx.server.url, fx.apiKey, plot, 1);
   expect(b.map((p) => p.y)).toEqual(Array.from({ length: N }, (_, i) => 512 + i));
   // x: the arrival time, on Montreal's wall clock.
   const earliest = formatPlotlyDateIn(started - 1000, 'America/Montreal');
@@ -64,7 +49,7 @@ describe('the Yún library', () => {
     const p = await openPtyPair(dir, 'yun');
     cleanup.push(() => p.close());
     const [ta, tb, tv] = [createToken(data, 'yun'), createToken(data, 'yun'), createToken(data, 'yun')];
-    const plot = await plotFor(server.url, apiKey, [ta, tb, tv]);
+    const plot = await plotFor(fx.server.url, fx.apiKey, [ta, tb, tv]);
     const [a, b] = [new PlotlyYunPlotter(ta), new PlotlyYunPlotter(tb)];
     b.timezone = 'America/Montreal';
     const bp = bridge(['--serial', p.device, '--map', `v=${tv}`]);
@@ -75,13 +60,13 @@ describe('the Yún library', () => {
       await sleep(10);
     }
     await expectTraces(plot, started);
-    expect((await storedPoints(server.url, apiKey, plot, 2)).map((q) => q.y)).toEqual(Array.from({ length: N }, (_, i) => i));
+    expect((await storedPoints(fx.server.url, fx.apiKey, plot, 2)).map((q) => q.y)).toEqual(Array.from({ length: N }, (_, i) => i));
     expect(bp.records.filter((r) => r.event === 'legacy-token')).toHaveLength(2);
   });
 
   it('over TCP (the Console, port 6571): reconnects after the Yún drops the connection, nothing lost', async () => {
     const [ta, tb] = [createToken(data, 'yun'), createToken(data, 'yun')];
-    const plot = await plotFor(server.url, apiKey, [ta, tb]);
+    const plot = await plotFor(fx.server.url, fx.apiKey, [ta, tb]);
     const [a, b] = [new PlotlyYunPlotter(ta), new PlotlyYunPlotter(tb)];
     b.timezone = 'America/Montreal';
     const sockets: Socket[] = [];
@@ -97,7 +82,7 @@ describe('the Yún library', () => {
       sockets[0]!.write(Buffer.from(sketch(a, b, i), 'latin1'));
       await sleep(10);
     }
-    await until('half stored', async () => (await storedPoints(server.url, apiKey, plot, 1)).length === N / 2, 20_000);
+    await until('half stored', async () => (await storedPoints(fx.server.url, fx.apiKey, plot, 1)).length === N / 2, 20_000);
     // The Yún's Linux side restarts its Console: the bridge connects again.
     sockets[0]!.destroy();
     await bp.waitFor((r) => r.event === 'serial-lost');
