@@ -9,6 +9,7 @@ import { createPlot, CreatePlotError } from '../../bridge/create-plot.js';
 import { StatusReporter, type StatusMode } from '../../bridge/status.js';
 import { UsageError, defineCommand, type OptionValues } from '../command.js';
 import { optionSpec } from '../options.js';
+import { EXIT_NO_TOKEN } from '../exit-codes.js';
 
 const usage = `usage: plotwire bridge --serial PORT --server URL [--map CHANNEL=TOKEN ...] [options]
        plotwire bridge --config FILE [options]
@@ -65,8 +66,6 @@ errors per token. Ctrl-C (or SIGTERM) flushes and ends every stream cleanly.
 Exit status: 0 after Ctrl-C, SIGTERM or the end of standard input; 3 when no token can stream any
 more (each refused by the server: 404, 403), with the reason; 2 for a bad command line.`;
 
-/** Exit status when every token was refused: restarting would not help (systemd: RestartPreventExitStatus). */
-export const EXIT_NO_TOKEN = 3;
 /** How long --create-plot waits for the boards' hellos before laying out from the maps alone. */
 const HELLO_WAIT_MS = 3_000;
 

@@ -72,6 +72,14 @@ it('simulated Uno -> pty -> bridge -> server: every sample, 2 ms apart, and the 
   // makes the bridge re-anchor the clock once in a while (a step forward).
   for (const step of steps) expect(step).toBeGreaterThan(0);
   expect(steps.filter((d) => d === 2).length / steps.length).toBeGreaterThan(0.99);
+  // --create-plot laid the plot out from the board's hello: ECG above, heart rate below.
+  const figure = ((await (await fetch(new URL(`/api/v1/plots/${String(plot.id)}`, server.url), { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { figure: { layout: Record<string, { title?: { text: string }; range?: number[] }>; data: Array<{ mode: string; yaxis: string }> } }).figure;
+  expect(figure.layout.yaxis?.title?.text).toBe('ecg (ADC counts)');
+  expect(figure.layout.yaxis2).toMatchObject({ title: { text: 'heart rate (beats per minute)' }, range: [30, 220] });
+  expect(figure.data.map((t) => [t.yaxis, t.mode])).toEqual([
+    ['y', 'lines'],
+    ['y2', 'lines+markers'],
+  ]);
   const beats = await storedPoints(server.url, apiKey, String(plot.id), 1);
   expect(beats.length).toBeGreaterThanOrEqual(4);
   // The first beat has no interval before it, so no rate yet (0); record 100 runs at ~75 bpm.
