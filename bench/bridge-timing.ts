@@ -51,7 +51,8 @@ async function throughBridge(rate: number, flags: string[]): Promise<Errors> {
   const receiver = await startReceiver((_token, obj) => {
     const { x, y } = (obj as { append?: { x: string[]; y: number[] } }).append ?? { x: [], y: [] };
     x.forEach((d, i) => {
-      const ms = Date.parse(`${d.replace(' ', 'T')}Z`);
+      // Date.parse keeps milliseconds only: the microseconds are added back.
+      const ms = Date.parse(`${d.slice(0, 19).replace(' ', 'T')}Z`) + Number(d.slice(20)) / 1000;
       errors.push(ms - y[i]!);
       xs.push(ms);
     });
@@ -73,7 +74,7 @@ for (const rate of [10, 100]) {
   const row = (name: string, r: Errors): void => {
     const abs = r.errors.map(Math.abs);
     const gaps = r.xs.slice(1).map((x, i) => x - r.xs[i]!);
-    rows.push([`${rate} lines/s`, name, r.errors.length, percentile(abs, 50), percentile(abs, 99), Math.max(...abs), `${Math.min(...gaps).toFixed(1)}-${Math.max(...gaps).toFixed(1)}`, new Set(r.xs).size === r.xs.length ? 'yes' : 'no']);
+    rows.push([`${rate} lines/s`, name, r.errors.length, percentile(abs, 50), percentile(abs, 99), Math.max(...abs), `${Math.min(...gaps).toFixed(3)}-${Math.max(...gaps).toFixed(1)}`, new Set(r.xs).size === r.xs.length ? 'yes' : 'no']);
   };
   row('pty alone (baseline: stamped as bytes come)', await ptyAlone(rate));
   row('bridge, default (52 ms pauses, spread)', await throughBridge(rate, []));
