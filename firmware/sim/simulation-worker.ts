@@ -98,7 +98,8 @@ async function run(): Promise<void> {
   // Writable again: the reader is back.
   pty?.onDrain(() => (blocked = false));
   // An Uno resets when a program opens its port (DTR through a capacitor to RESET), and so says
-  // hello to the reader; so does the simulated one. What it sent before is flushed by the open.
+  // hello to the reader; so does the simulated one (cutting the line it was sending, as an Uno
+  // does). What it sent before the open is flushed by the open.
   let readers = false;
   const resetOnOpen = pty
     ? setInterval(() => {

@@ -28,7 +28,8 @@ function bridge(args: string[], options: { stdin?: boolean } = {}): BridgeProces
   return b;
 }
 
-const ms = (x: unknown): number => Date.parse(String(x).replace(' ', 'T'));
+/** A date string's time in ms, to the microsecond (Date.parse keeps milliseconds only). */
+const ms = (x: unknown): number => Date.parse(String(x).slice(0, 19).replace(' ', 'T')) + Number(String(x).slice(20)) / 1000;
 const lastStats = (b: BridgeProcess): BoardStats | undefined => ([...b.records].reverse().find((r) => r.event === 'stats')?.boards as BoardStats[] | undefined)?.[0];
 
 describe('keys a maker picks', () => {
