@@ -4,8 +4,7 @@
  * baseline is the pty alone: the same lines read straight from the device side.
  * Target (issue 4): p99 <= 55 ms.
  */
-import { createReadStream } from 'node:fs';
-import { feed, pty, sleep, startBridge } from './lib/processes.js';
+import { feed, pty, readPtyLines, sleep, startBridge } from './lib/processes.js';
 import { startReceiver } from './lib/receiver.js';
 import { percentile, printTable, verdict } from './lib/table.js';
 
@@ -18,23 +17,11 @@ const line = (i: number): string => `{"n":${i & 0xffff},"v":${now()}}\n`;
 async function ptyBaseline(): Promise<number[]> {
   const p = await pty();
   const lat: number[] = [];
-  let pending = '';
-  const reader = createReadStream(p.device, { highWaterMark: 4096 });
-  // EIO when socat goes away at the end.
-  reader.on('error', () => undefined);
-  reader.on('data', (chunk) => {
-    const at = now();
-    pending += chunk.toString();
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      lat.push(at - (JSON.parse(pending.slice(0, nl)) as { v: number }).v);
-      pending = pending.slice(nl + 1);
-    }
-  });
+  const stop = readPtyLines(p, (v, at) => lat.push(at - v));
   await sleep(200);
   await feed(p, RATE, SECONDS, line);
   await sleep(300);
-  reader.destroy();
+  stop();
   p.close();
   return lat;
 }

@@ -1,75 +1,113 @@
 /**
- * One board: its serial source, decoding with counts, the wait for the board's reset after an
- * open, and routing of points to the streams its channels map to.
+ * One board: its source (a serial port, standard input or TCP), decoding with counts, the wait
+ * for the board's reset after an open, routing of points to the streams its channels map to, and
+ * of the Yún library's messages to the tokens they name. Everything thrown away is shown
+ * (DiscardLog); "n" and "t" plotted as channels (no hello declared them) are said once.
  */
 import { EventEmitter } from 'node:events';
-import { deviceKeys, type DeviceLine, type HelloLine } from '../shared/index.js';
-import { LineDecoder, type DecodedLine, type DecoderCounts } from './line-decoder.js';
+import { DEFAULT_BAUD, DEFAULT_SAMPLES_PER_LINE, MAX_LINE, deviceKeys, type DeviceLine, type HelloLine } from '../shared/index.js';
 import type { LogRecord } from '../shared/log.js';
+import { DiscardLog, framerReason, lineReason, type DiscardReason } from './discard-log.js';
+import { LineDecoder, type DecodedLine, type DecoderCounts } from './line-decoder.js';
+import type { XValue } from './point-buffer.js';
 import { PointRouter, type PointSink, type XMode } from './point-router.js';
-import { SerialSource, type SerialSourceOptions, type SerialStats } from './serial-source.js';
+import { createSource, type SourceOptions } from './sources/create-source.js';
+import type { LineSource, SourceStats } from './sources/line-source.js';
+import { parseYunMessage, YUN_SUBSCRIBER } from './yun-message.js';
+
+/**
+ * Where a Yún message's point goes: its own token's stream. Returns why it cannot be taken
+ * (the port's token cap reached, the token stopped), or undefined.
+ */
+export type LegacySink = (token: string, x: XValue, y: number) => string | undefined;
 
 export interface BoardOptions {
-  readonly serial: SerialSourceOptions;
+  readonly source: SourceOptions;
   /**
    * After an open, hold lines this long (ms) waiting for the board's reset: a hello within it
    * drops the lines before it (stale, from before the reset); without one they are passed on.
    */
   readonly resetWaitMs?: number;
   readonly xMode?: XMode;
-  /** Invalid lines shown in full (with the reason) before only counting (default 5). */
+  /** Discarded lines shown in full before only summaries (default 5). */
   readonly showBad?: number;
+  /** Yún library messages (plotly_yun): each to the token it names. Without it they are discarded. */
+  readonly legacy?: LegacySink;
 }
 
 export interface BoardStats {
-  readonly serial: SerialStats;
+  readonly serial: SourceStats;
   readonly decoder: DecoderCounts;
   readonly points: number;
   /** Lines held during a reset wait and dropped because a hello followed. */
   readonly staleDropped: number;
   readonly hello: HelloLine | undefined;
   readonly unmapped: readonly string[];
+  /** Frames thrown away, by reason (each shown or summarised in the log). */
+  readonly discarded: Readonly<Record<DiscardReason, number>>;
+  /** Points of Yún library messages handed to their tokens. */
+  readonly legacyPoints: number;
 }
 
 /** Lines held in a reset wait at most (a flood must not grow it). */
 const MAX_HELD = 20_000;
 const GAP_LOG_MS = 5_000;
 
-export class Board extends EventEmitter<{ log: [LogRecord] }> {
-  readonly source: SerialSource;
+type Held = { line: DeviceLine; at: number; stamped: boolean };
+
+export class Board extends EventEmitter<{ log: [LogRecord]; hello: [HelloLine]; end: [] }> {
+  readonly source: LineSource;
   readonly decoder: LineDecoder;
   readonly router: PointRouter;
+  private readonly discards: DiscardLog;
   private readonly resetWaitMs: number;
-  private held: Array<[DeviceLine, number]> | undefined;
+  private readonly legacy: LegacySink | undefined;
+  private held: Held[] | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private staleDropped = 0;
   private hello: HelloLine | undefined;
   private loggedLost = 0;
   private lastGapLog = 0;
+  private restarts = 0;
+  private legacyPoints = 0;
+  /** "n" / "t" keys already said to be channels on this connection. */
+  private readonly saidUnstamped = new Set<string>();
+  private readonly zonesSaid = new Set<string>();
 
   constructor(
-    options: BoardOptions,
+    private readonly options: BoardOptions,
     private readonly sinks: ReadonlyMap<string, PointSink>,
   ) {
     super();
-    const port = options.serial.port;
     this.resetWaitMs = options.resetWaitMs ?? 2_000;
+    this.legacy = options.legacy;
     this.router = new PointRouter(sinks, options.xMode);
-    const showBad = options.showBad ?? 5;
-    this.decoder = new LineDecoder(showBad, (bad, count) => {
-      if (count <= showBad) {
-        this.log('warn', 'bad-line', `${port}: ignored a line: ${bad.reason}: ${JSON.stringify(bad.line)}${count === showBad ? ' (further bad lines are only counted)' : ''}`, {
-          port,
-          line: bad.line,
-          reason: bad.reason,
-        });
-      }
+    this.discards = new DiscardLog(() => this.source.name, (r) => this.emit('log', r), { showFirst: options.showBad });
+    this.decoder = new LineDecoder((err, text) => {
+      const { reason, why } = lineReason(err, text, this.baud);
+      this.discards.add(reason, why, text);
     });
-    this.source = new SerialSource(options.serial);
+    this.source = createSource(options.source);
     this.source.on('log', (r) => this.emit('log', r));
     this.source.on('open', () => this.opened());
     this.source.on('lost', () => this.settle());
-    this.source.on('line', (buf, start, end, receivedAt) => this.line(buf, start, end, receivedAt));
+    this.source.on('end', () => {
+      this.settle();
+      this.discards.summary();
+      this.emit('end');
+    });
+    this.source.on('line', (buf, start, end, at) => this.line(buf, start, end, at));
+    this.source.on('message', (name, buf, start, end, at) => this.message(name, buf.toString('utf8', start, end), at));
+    this.source.on('discard', (kind, buf, start, end) => {
+      const text = buf.toString('latin1', start, end);
+      const { reason, why } = framerReason(kind, text, options.source.maxLine ?? MAX_LINE);
+      this.discards.add(reason, why, text);
+    });
+  }
+
+  private get baud(): number | undefined {
+    const spec = this.source.connector.spec.kind;
+    return spec === 'path' || spec === 'auto' || spec === 'usb' ? (this.options.source.baudRate ?? DEFAULT_BAUD) : undefined;
   }
 
   get stats(): BoardStats {
@@ -80,6 +118,8 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
       staleDropped: this.staleDropped,
       hello: this.hello,
       unmapped: [...this.router.counts.unmapped],
+      discarded: { ...this.discards.counts },
+      legacyPoints: this.legacyPoints,
     };
   }
 
@@ -90,12 +130,14 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
 
   async close(): Promise<void> {
     this.settle();
+    this.discards.close();
     await this.source.close();
   }
 
   private opened(): void {
-    this.decoder.resetSequence();
-    this.router.reopened();
+    this.decoder.reopened();
+    this.router.restarted();
+    this.saidUnstamped.clear();
     if (this.resetWaitMs <= 0) return;
     this.held = [];
     clearTimeout(this.settleTimer);
@@ -107,12 +149,19 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     clearTimeout(this.settleTimer);
     const held = this.held;
     this.held = undefined;
-    if (held) for (const [line, at] of held) this.route(line, at);
+    if (held) for (const h of held) this.route(h.line, h.at, h.stamped);
   }
 
-  private line(buf: Buffer, start: number, end: number, receivedAt: number): void {
+  private line(buf: Buffer, start: number, end: number, at: number): void {
     const decoded = this.decoder.decodeBytes(buf, start, end);
     if (!decoded) return;
+    if (this.decoder.counts.seqRestarts !== this.restarts) {
+      // "n" started over without a hello: the board reset, its clock with it.
+      this.restarts = this.decoder.counts.seqRestarts;
+      this.router.restarted();
+    }
+    const stamped = this.decoder.stamped;
+    if (!stamped && decoded.kind !== 'hello') this.noteUnstamped(decoded);
     if (this.held) {
       if (decoded.kind === 'hello') {
         this.staleDropped += this.held.length;
@@ -120,29 +169,42 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
         this.settle();
       } else {
         // A scan is overwritten by the next line: hold a copy.
-        this.held.push([decoded.kind === 'scan' ? { kind: 'sample', line: decoded.scan.toLine() } : decoded, receivedAt]);
+        this.held.push({ line: decoded.kind === 'scan' ? { kind: 'sample', line: decoded.scan.toLine() } : decoded, at, stamped });
         if (this.held.length >= MAX_HELD) this.settle();
         return;
       }
     }
-    this.route(decoded, receivedAt);
+    this.route(decoded, at, stamped);
   }
 
-  private route(decoded: DecodedLine, receivedAt: number): void {
+  private route(decoded: DecodedLine, at: number, stamped: boolean): void {
     if (decoded.kind === 'hello') this.greet(decoded.line);
     const unmapped = this.router.counts.unmapped.length;
-    this.router.route(decoded, receivedAt);
+    this.router.route(decoded, at, stamped);
     if (this.router.counts.unmapped.length > unmapped) {
       const name = this.router.counts.unmapped.at(-1);
-      this.log('warn', 'unmapped', `${this.source.stats.port}: channel "${name}" has no --map ${name}=TOKEN; its points are not sent`, { channel: name });
+      this.log('warn', 'unmapped', `${this.source.name}: channel "${name}" has no --map ${name}=TOKEN; its points are not sent`, { channel: name });
     }
     this.reportGaps();
+  }
+
+  /** Once per connection: a line's "n" or "t" is a channel, because no hello declared it a stamp. */
+  private noteUnstamped(decoded: DecodedLine): void {
+    const keys = decoded.kind === 'scan' ? decoded.scan.names.slice(0, decoded.scan.channels) : Object.keys(decoded.line);
+    for (const key of [deviceKeys.TIME, deviceKeys.SEQ]) {
+      if (!keys.includes(key) || this.saidUnstamped.has(key)) continue;
+      this.saidUnstamped.add(key);
+      const what = key === deviceKeys.TIME ? 'device time' : 'a sequence number';
+      this.log('info', 'unstamped-key', `${this.source.name}: "${key}" is plotted as a channel like any key: it is ${what} only after a plotwire hello declares it (docs/protocol.md); map it with --map ${key}=TOKEN to plot it`, { key });
+    }
   }
 
   private greet(hello: HelloLine): void {
     this.hello = hello;
     const ch = hello[deviceKeys.CHANNELS];
-    this.log('info', 'hello', `${this.source.stats.port}: ${hello[deviceKeys.BOARD]} firmware ${hello[deviceKeys.FIRMWARE]}, protocol ${hello[deviceKeys.HELLO]}, ${hello[deviceKeys.RATE]} Hz, channels ${ch.join(', ')}`, {
+    // The watchdog's pace: a line every spl / rate seconds.
+    this.source.hello((1000 * (hello[deviceKeys.SAMPLES_PER_LINE] ?? DEFAULT_SAMPLES_PER_LINE)) / hello[deviceKeys.RATE]);
+    this.log('info', 'hello', `${this.source.name}: ${hello[deviceKeys.BOARD]} firmware ${hello[deviceKeys.FIRMWARE]}, protocol ${hello[deviceKeys.HELLO]}, ${hello[deviceKeys.RATE]} Hz, channels ${ch.join(', ')}`, {
       hello,
     });
     for (const key of this.sinks.keys()) {
@@ -150,6 +212,23 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
         this.log('warn', 'map-unknown', `--map ${key}=...: the board announces no channel "${key}" (it has ${ch.join(', ')})`, { channel: key });
       }
     }
+    this.emit('hello', hello);
+  }
+
+  /** A Yún library message: a point for the token it names. */
+  private message(subscriber: string, text: string, at: number): void {
+    const framed = `\x1d${subscriber}\x1e${text}\x1f`;
+    if (subscriber !== YUN_SUBSCRIBER) return this.discards.add('legacy', `a YunMessenger message for "${subscriber}", not for "${YUN_SUBSCRIBER}"`, framed);
+    if (!this.legacy) return this.discards.add('legacy', 'Yún library messages are not taken on this port', framed);
+    const point = parseYunMessage(text, at);
+    if ('error' in point) return this.discards.add('legacy', `Yún message: ${point.error}`, text);
+    if (point.unknownZone && !this.zonesSaid.has(point.unknownZone)) {
+      this.zonesSaid.add(point.unknownZone);
+      this.log('warn', 'unknown-zone', `${this.source.name}: time zone "${point.unknownZone}" is not known here: x is the local time instead`, { zone: point.unknownZone });
+    }
+    const refused = this.legacy(point.token, point.x, point.y);
+    if (refused) return this.discards.add('legacy', refused, text);
+    this.legacyPoints++;
   }
 
   /** Serial gaps are logged, at most every few seconds (the status line shows them live). */
@@ -158,7 +237,7 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     if (lost === this.loggedLost) return;
     const now = Date.now();
     if (now - this.lastGapLog < GAP_LOG_MS) return;
-    this.log('warn', 'serial-gap', `${this.source.stats.port}: ${lost - this.loggedLost} line(s) lost on the serial link (gaps in "n"), ${lost} in all`, { lost });
+    this.log('warn', 'serial-gap', `${this.source.name}: ${lost - this.loggedLost} line(s) lost on the serial link (gaps in "n"), ${lost} in all`, { lost });
     this.loggedLost = lost;
     this.lastGapLog = now;
   }

@@ -7,17 +7,22 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HEARTBEAT_INTERVAL_MS, IDLE_TIMEOUT_MS, MAXPOINTS_MAX, ProtocolError, WRITE_INTERVAL_MS, parseJson } from '../shared/index.js';
 import { compile } from '../shared/validate.js';
 import { decimateModes } from './decimate.js';
+import { PORT_FORMS, PortSpecError, parsePortSpec } from './port-spec.js';
 
 const Token = Type.String({ minLength: 1, maxLength: 256, description: 'a stream token' });
 
 export const BoardConfig = Type.Object(
   {
-    serial: Type.String({ minLength: 1, description: 'a device path, "auto", or "usb:VID:PID[:SERIAL]"' }),
+    serial: Type.String({ minLength: 1, description: PORT_FORMS }),
     baud: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000, description: 'the baud rate: an integer from 50 to 4000000' })),
-    map: Type.Record(Type.String({ minLength: 1 }), Token, {
-      minProperties: 1,
-      description: 'an object of CHANNEL: TOKEN (a channel of the sample lines, or EVENT.KEY such as "beat.bpm")',
-    }),
+    map: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Token, {
+        description: 'an object of CHANNEL: TOKEN (a channel of the sample lines, or EVENT.KEY such as "beat.bpm")',
+      }),
+    ),
+    maxTokens: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 64, description: 'most stream tokens Yún library messages may open on this port: an integer from 0 to 64' }),
+    ),
     resetWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'ms to wait for the board reset after an open: 0 to 60000' })),
     watchdogSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, description: 'seconds of silence before a reopen: 0 (off) to 86400' })),
     readIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000, description: 'ms between serial reads: 0 (read as bytes arrive) to 1000' })),
@@ -71,8 +76,20 @@ export function validateBridgeConfig(value: unknown): BridgeConfig {
   const url = parseUrl(config.server);
   if (!url) throw new ProtocolError('bridge config', 'server', 'must be an http:// or https:// URL', config.server);
   const seen = new Map<string, string>();
+  let stdin: string | undefined;
   config.boards.forEach((board, i) => {
-    for (const [channel, token] of Object.entries(board.map)) {
+    let kind: string;
+    try {
+      kind = parsePortSpec(board.serial).kind;
+    } catch (err) {
+      if (!(err instanceof PortSpecError)) throw err;
+      throw new ProtocolError('bridge config', `boards[${i}].serial`, err.message);
+    }
+    if (kind === 'stdin') {
+      if (stdin) throw new ProtocolError('bridge config', `boards[${i}].serial`, `reads standard input ("-"), as ${stdin} does already: only one board can`);
+      stdin = `boards[${i}]`;
+    }
+    for (const [channel, token] of Object.entries(board.map ?? {})) {
       const where = `boards[${i}].map.${channel}`;
       const other = seen.get(token);
       if (other) throw new ProtocolError('bridge config', where, `uses the token of ${other}: one token feeds one trace, so give each channel its own`);
@@ -107,6 +124,8 @@ export const defaults = {
   bufferMb: 64,
   maxBackoffSeconds: 15,
   watchdogSeconds: 15,
+  /** Yún library tokens a port may open. */
+  maxTokens: 8,
   resetWaitMs: 2_000,
   /**
    * Serial reads a little slower than the send window: each read's lines can then go at once

@@ -1,9 +1,11 @@
 /**
  * Decodes and validates device lines with shared/'s schemas and keeps the counts a person needs:
- * what was valid, what was not (the first few shown with the reason), and how many lines the
- * serial link lost, from gaps in the wrapping sequence number "n".
+ * what was valid, what was not (each handed on with the reason), and how many lines the serial
+ * link lost, from gaps in the wrapping sequence number "n". "n" and "t" are stamps only after a
+ * hello on this connection declared them (the decoder is then `stamped`); before, they are
+ * channels like any key.
  */
-import { ProtocolError, decodeDeviceLine, deviceKeys, eventTypes, type DeviceLine, type DropEvent } from '../shared/index.js';
+import { ProtocolError, decodeDeviceText, deviceKeys, eventTypes, type DeviceLine, type DropEvent } from '../shared/index.js';
 import { SampleScan } from './sample-scan.js';
 
 /** "n" is a uint16. */
@@ -41,12 +43,13 @@ export class LineDecoder {
   /** The first `keepBad` invalid lines, with the reason. */
   readonly firstBad: BadLine[] = [];
   private lastSeq: number | undefined;
+  private stamped_ = false;
   private readonly scanned = { kind: 'scan', scan: new SampleScan() } as const;
 
   constructor(
+    /** Called for every invalid line (after counting) with why and its whole text. */
+    private readonly onBad?: (err: ProtocolError, text: string) => void,
     private readonly keepBad = 5,
-    /** Called for every invalid line (after counting), e.g. to log the first few. */
-    private readonly onBad?: (bad: BadLine, count: number) => void,
   ) {}
 
   /**
@@ -55,7 +58,7 @@ export class LineDecoder {
    */
   decodeBytes(buf: Buffer, start: number, end: number): DecodedLine | undefined {
     const { scan } = this.scanned;
-    if (!scan.read(buf, start, end)) return this.decode(buf.toString('utf8', start, end));
+    if (!scan.read(buf, start, end, this.stamped_)) return this.decode(buf.toString('utf8', start, end));
     this.counts.lines++;
     this.counts.sample++;
     if (scan.seq !== undefined) this.trackSeq(scan.seq);
@@ -67,32 +70,59 @@ export class LineDecoder {
     this.counts.lines++;
     let line: DeviceLine;
     try {
-      line = decodeDeviceLine(text);
+      line = decodeDeviceText(text, this.stamped_);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.counts.invalid++;
-      const bad = { line: text.length > 120 ? `${text.slice(0, 117)}...` : text, reason: err.message };
-      if (this.firstBad.length < this.keepBad) this.firstBad.push(bad);
-      this.onBad?.(bad, this.counts.invalid);
-      return undefined;
+      // A board that resets mid-line starts its next line (often its hello) right after the
+      // cut: the cut part is lost, the new line is not.
+      const at = text.lastIndexOf('{"');
+      const tail = at > 0 ? this.tryDecode(text.slice(at)) : undefined;
+      this.bad(tail ? new ProtocolError('device line', '', 'was cut off: a new line began in the middle of it (the board reset?)') : err, tail ? text.slice(0, at) : text);
+      if (!tail) return undefined;
+      this.counts.lines++;
+      line = tail;
     }
     this.counts[line.kind]++;
-    const n = line.line[deviceKeys.SEQ];
     if (line.kind === 'hello') {
-      // A hello starts a new numbering: no gap across a reset.
-      this.lastSeq = n;
+      // A hello declares the stamps and starts a new numbering: no gap across a reset.
+      this.stamped_ = true;
+      this.lastSeq = line.line[deviceKeys.SEQ];
       return line;
     }
     if (line.kind === 'event' && line.line[deviceKeys.EVENT] === eventTypes.DROP) {
       this.counts.deviceDropped += (line.line as DropEvent)[deviceKeys.LINES];
     }
+    const n = this.stamped_ ? line.line[deviceKeys.SEQ] : undefined;
     if (n !== undefined) this.trackSeq(n);
     return line;
   }
 
-  /** Forget the sequence (the port was reopened: what came between is unknown, not lost). */
-  resetSequence(): void {
+  private tryDecode(text: string): DeviceLine | undefined {
+    try {
+      return decodeDeviceText(text, this.stamped_ || text.startsWith(`{"${deviceKeys.HELLO}"`));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private bad(err: ProtocolError, text: string): void {
+    this.counts.invalid++;
+    if (this.firstBad.length < this.keepBad) this.firstBad.push({ line: text.length > 120 ? `${text.slice(0, 117)}...` : text, reason: err.message });
+    this.onBad?.(err, text);
+  }
+
+  /** Whether a hello on this connection declared "n" and "t". */
+  get stamped(): boolean {
+    return this.stamped_;
+  }
+
+  /**
+   * The port was reopened: what came between is unknown, not lost, and the board (perhaps
+   * flashed with another sketch) declares its stamps again with its next hello.
+   */
+  reopened(): void {
     this.lastSeq = undefined;
+    this.stamped_ = false;
   }
 
   private trackSeq(n: number): void {

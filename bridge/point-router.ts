@@ -1,7 +1,7 @@
 /**
  * Turns decoded device lines into points, one stream per mapped channel: device time to x
- * (wall-clock ms, which the stream client sends as date strings, or seconds since start), arrays
- * of consecutive samples spread at 1/rate.
+ * (wall-clock ms, which the stream client sends as date strings, or seconds since start) where a
+ * hello declared it, else the line's arrival time; arrays of consecutive samples spread at 1/rate.
  */
 import {
   DEFAULT_SAMPLE_RATE_HZ,
@@ -64,21 +64,23 @@ export class PointRouter {
     this.clock.reset();
   }
 
-  /** The port was reopened: the device clock may have restarted. */
-  reopened(): void {
+  /** The port was reopened, or the board restarted ("n" started over): its clock starts again. */
+  restarted(): void {
     this.clock.reset();
   }
 
-  route(decoded: DecodedLine, receivedAt: number): void {
+  /** Routes a line that arrived at receivedAt; `stamped` when its "n" and "t" are stamps. */
+  route(decoded: DecodedLine, receivedAt: number, stamped = true): void {
     if (decoded.kind === 'hello') return this.hello(decoded.line);
     if (decoded.kind === 'scan') return this.routeSample(decoded.scan, receivedAt);
-    if (decoded.kind === 'sample') return this.routeSample(this.scratch.fromLine(decoded.line), receivedAt);
+    if (decoded.kind === 'sample') return this.routeSample(this.scratch.fromLine(decoded.line, stamped), receivedAt);
     const line = decoded.line as Record<string, unknown>;
-    const wall = this.wallTime(line[deviceKeys.TIME] as number | undefined, receivedAt);
+    const wall = this.wallTime(stamped ? (line[deviceKeys.TIME] as number | undefined) : undefined, receivedAt);
+    this.clock.gave(wall);
     const prefix = `${line[deviceKeys.EVENT] as string}.`;
     for (const key in line) {
       const value = line[key];
-      if (typeof value !== 'number' || !isChannelKey(key)) continue;
+      if (typeof value !== 'number' || (stamped && !isChannelKey(key))) continue;
       const sink = this.sinks.get(prefix + key);
       if (!sink) continue;
       this.xs[0] = this.x(wall);
@@ -90,6 +92,9 @@ export class PointRouter {
   private routeSample(scan: SampleScan, receivedAt: number): void {
     const wall = this.wallTime(scan.time, receivedAt);
     const step = 1000 / this.rate;
+    let longest = 1;
+    for (let c = 0; c < scan.channels; c++) longest = Math.max(longest, (scan.starts[c + 1] as number) - (scan.starts[c] as number));
+    this.clock.gave(wall + (longest - 1) * step);
     for (let c = 0; c < scan.channels; c++) {
       const key = scan.names[c] as string;
       const sink = this.sinks.get(key);
@@ -105,7 +110,10 @@ export class PointRouter {
   }
 
   private wallTime(t: number | undefined, receivedAt: number): number {
-    return t === undefined ? receivedAt : this.clock.wallTime(t, receivedAt);
+    if (t !== undefined) return this.clock.wallTime(t, receivedAt);
+    // Arrival times never go back, but a line's samples spread past it may reach past the next
+    // line's arrival: that line starts just after them (a microsecond, so nothing drifts).
+    return Math.max(receivedAt, this.clock.latest + 0.001);
   }
 
   /** x of a point: the wall-clock ms, or seconds since the first point (to the microsecond). */

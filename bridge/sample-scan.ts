@@ -48,7 +48,7 @@ const MAX_VALUES = MAX_LINE / 2;
  */
 export class SampleScan {
   static readonly MAX_VALUES = MAX_VALUES;
-  /** "n" and "t", when the line has them. */
+  /** "n" and "t", when the line has them and they are stamps (a hello declared them). */
   seq: number | undefined;
   time: number | undefined;
   channels = 0;
@@ -63,11 +63,11 @@ export class SampleScan {
   private readonly keys: string[] = [];
 
   /**
-   * Scans the sample line in buf[start, end) (without its newline). False when it is not a
-   * plain, valid sample line (the scan is then meaningless): decode its text with
-   * decodeDeviceLine, which also says what is wrong.
+   * Scans the sample line in buf[start, end) (without its newline); `stamped` when "n" and "t"
+   * are stamps rather than channels. False when it is not a plain, valid sample line (the scan
+   * is then meaningless): decode its text with decodeDeviceText, which also says what is wrong.
    */
-  read(buf: Uint8Array, start: number, end: number): boolean {
+  read(buf: Uint8Array, start: number, end: number, stamped = true): boolean {
     if (end - start >= MAX_LINE) return false;
     this.pos = start;
     this.skipSpace(buf, end);
@@ -100,10 +100,10 @@ export class SampleScan {
       const next = this.channelValue(buf, end, at);
       if (next < 0) return false;
       const value = this.values[at] as number;
-      if (key === deviceKeys.SEQ) {
+      if (stamped && key === deviceKeys.SEQ) {
         if (!scalar || this.seq !== undefined || !isUint(value, 65_535)) return false;
         this.seq = value;
-      } else if (key === deviceKeys.TIME) {
+      } else if (stamped && key === deviceKeys.TIME) {
         if (!scalar || this.time !== undefined || !isUint(value, 4_294_967_295)) return false;
         this.time = value;
       } else if (key === deviceKeys.HELLO || key === deviceKeys.EVENT || key === '__proto__') {
@@ -245,14 +245,14 @@ export class SampleScan {
   }
 
   /** Fills the scan from a sample line already decoded as an object. */
-  fromLine(line: SampleLine): this {
-    this.seq = line[deviceKeys.SEQ];
-    this.time = line[deviceKeys.TIME];
+  fromLine(line: SampleLine, stamped = true): this {
+    this.seq = stamped ? line[deviceKeys.SEQ] : undefined;
+    this.time = stamped ? line[deviceKeys.TIME] : undefined;
     this.channels = 0;
     let at = 0;
     for (const key in line) {
       const value = line[key];
-      if (!isChannelKey(key) || value === undefined) continue;
+      if ((stamped && !isChannelKey(key)) || value === undefined) continue;
       const c = this.channels++;
       this.names[c] = key;
       this.starts[c] = at;

@@ -3,7 +3,7 @@
  * with log lines above it; with --json one JSON object per log record plus periodic "stats"
  * records; otherwise plain log lines and a status line every statsIntervalMs.
  */
-import { createLogger, type Logger, type LogRecord } from '../shared/log.js';
+import { createLogger, escapeControl, type Logger, type LogRecord } from '../shared/log.js';
 import type { Bridge, BridgeStats } from './bridge.js';
 
 export type StatusMode = 'tty' | 'json' | 'text';
@@ -24,10 +24,9 @@ const compact = (n: number): string => (n < 10_000 ? `${n}` : n < 10_000_000 ? `
 export function formatStatus(stats: BridgeStats, rates: readonly number[]): string {
   const ports = stats.boards.map((b, i) => {
     const d = b.decoder;
-    const f = b.serial.framer;
     const path = b.serial.path ?? b.serial.port;
     const state = b.serial.state === 'open' ? '' : ` ${b.serial.state}`;
-    const bad = d.invalid + f.overlong;
+    const bad = Object.values(b.discarded).reduce((n, k) => n + k, 0);
     return `${path}${state} ${Math.round(rates[i] ?? 0)} lines/s${bad ? ` bad ${compact(bad)}` : ''}${d.lost ? ` lost ${compact(d.lost)}` : ''}`;
   });
   const streams = stats.streams.map((s) => {
@@ -108,7 +107,8 @@ export class StatusReporter {
       return;
     }
     this.clearLine();
-    this.write(`${timestamp()} ${record.level === 'info' ? '' : `${record.level}: `}${record.message}\n`);
+    // Whatever a record quotes from a board, no control byte reaches the terminal.
+    this.write(`${timestamp()} ${record.level === 'info' ? '' : `${record.level}: `}${escapeControl(record.message)}\n`);
     if (this.options.mode === 'tty' && this.line) this.drawLine(this.line);
   }
 

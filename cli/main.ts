@@ -7,10 +7,11 @@ import { bridgeCommand } from './commands/bridge.js';
 import { demoCommand } from './commands/demo.js';
 import { portsCommand } from './commands/ports.js';
 import { serverCommand } from './commands/server.js';
+import { serviceCommand } from './commands/service.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly Command[] = [demoCommand, serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, simulateCommand, validateCommand];
+const commands: readonly Command[] = [demoCommand, serverCommand, bridgeCommand, portsCommand, userCommand, tokenCommand, serviceCommand, simulateCommand, validateCommand];
 
 
 function help(): string {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger, LogRecord } from '../shared/log.js';
 import { packageRoot } from '../shared/package-root.js';
 import { Bridge } from '../bridge/bridge.js';
+import { plotLayout } from '../bridge/plot-layout.js';
 import { startServer, DEFAULT_USER, type PlotwireServer } from '../server/index.js';
 import { shareUrl } from '../server/core.js';
 import type { TraceSpec } from '../server/store/plots.js';
@@ -14,9 +15,11 @@ import { startSimulation, type Simulation } from '../firmware/sim/simulation.js'
 
 export const DEMO_FILENAME = 'heart-rate demo';
 export const DEMO_RECORDING = join(packageRoot, 'test/data/heart/mitdb/100.adc.csv.gz');
-/** Seconds of ECG each viewer keeps on screen, and beats of heart rate (about as long). */
-const ECG_SECONDS = 10;
-const BEATS_SHOWN = 12;
+/** Seconds of ECG each viewer keeps on screen, and of heart rate (about as many beats). */
+const SECONDS_SHOWN = 10;
+/** The simulated Uno says hello within its boot; more than this is a fault. */
+const HELLO_WAIT_MS = 15_000;
+const TITLE = 'Heart rate: MIT-BIH record 100 on a simulated Arduino Uno';
 
 export interface HeartDemoOptions {
   readonly dataDir: string;
@@ -35,31 +38,6 @@ export interface HeartDemo {
   stop(): Promise<void>;
 }
 
-/**
- * The plot: the raw ECG on top and, on the same time axis below it, the heart rate with a marker
- * at every detected beat, so each marker sits under the R wave the firmware detected.
- */
-function demoPlot(ecgToken: number, bpmToken: number, rateHz: number): { layout: Record<string, unknown>; traces: TraceSpec[] } {
-  return {
-    layout: {
-      title: { text: 'Heart rate: MIT-BIH record 100 on a simulated Arduino Uno' },
-      showlegend: false,
-      margin: { l: 60, r: 40, t: 50, b: 40 },
-      xaxis: { title: { text: 'time' } },
-      yaxis: { title: { text: 'ECG (ADC counts)' }, domain: [0.4, 1] },
-      yaxis2: { title: { text: 'beats per minute' }, domain: [0, 0.3], anchor: 'x' },
-    },
-    traces: [
-      { props: { name: 'ECG', type: 'scatter', mode: 'lines', line: { width: 1, color: '#c81e1e' } }, tokenId: ecgToken, maxpoints: ECG_SECONDS * rateHz },
-      {
-        props: { name: 'heart rate', type: 'scatter', mode: 'lines+markers', yaxis: 'y2', line: { color: '#1f4e8c' }, marker: { size: 7, symbol: 'diamond' } },
-        tokenId: bpmToken,
-        maxpoints: BEATS_SHOWN,
-      },
-    ],
-  };
-}
-
 export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDemo> {
   const { log } = options;
   const server = await startServer({ dataDir: options.dataDir, port: options.port ?? 8080, host: options.host ?? '127.0.0.1', log });
@@ -76,19 +54,29 @@ export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDe
     const simulation = await startSimulation({ signal: options.recording ?? DEMO_RECORDING, output: 'pty' });
     stops.push(() => simulation.stop());
 
-    // One plot, the same link on every run: its traces move to this run's tokens, the old ones are revoked.
-    const { layout, traces } = demoPlot(ecg.row.id, bpm.row.id, simulation.rateHz);
-    const existing = plots.byFilename(user.id, DEMO_FILENAME);
-    for (const t of existing?.traces ?? []) if (t.tokenId !== undefined) accounts.revokeToken(user.id, t.tokenId);
-    const plot = existing ? service.edit(existing.id, { layout, traces }) : service.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
-
-    const bridge = new Bridge({ server: server.url, boards: [{ serial: simulation.ptyPath as string, map: { ecg: ecg.token, 'beat.bpm': bpm.token } }] });
+    const map = { ecg: ecg.token, 'beat.bpm': bpm.token };
+    const bridge = new Bridge({ server: server.url, boards: [{ serial: simulation.ptyPath as string, map }] });
     bridge.on('log', (r: LogRecord) => {
       const { level, event, message, ...fields } = r;
       if (level !== 'info' || event === 'hello') log.log(level, `bridge-${event}`, `bridge: ${message}`, fields);
     });
-    bridge.start();
+    // Read the board first: the plot is laid out from its hello, as plotwire bridge --create-plot does.
+    bridge.start({ streams: false });
     stops.push(() => bridge.close());
+    const [hello] = await bridge.hellos(HELLO_WAIT_MS);
+    const laid = plotLayout([{ hello, map }], { title: TITLE, seconds: SECONDS_SHOWN });
+    const ids = new Map([
+      [ecg.token, ecg.row.id],
+      [bpm.token, bpm.row.id],
+    ]);
+    const layout = laid.layout;
+    const traces: TraceSpec[] = laid.traces.map((t) => ({ props: t.props, tokenId: ids.get(t.token) as number, maxpoints: t.maxpoints }));
+
+    // One plot, the same link on every run: its traces move to this run's tokens, the old ones are revoked.
+    const existing = plots.byFilename(user.id, DEMO_FILENAME);
+    for (const t of existing?.traces ?? []) if (t.tokenId !== undefined) accounts.revokeToken(user.id, t.tokenId);
+    const plot = existing ? service.edit(existing.id, { layout, traces }) : service.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
+    bridge.startStreams();
 
     const url = shareUrl(server.core, plot);
     log.info('demo-ready', `heart-rate demo running: open ${url} (Ctrl-C stops it)`, { url, pty: simulation.ptyPath });

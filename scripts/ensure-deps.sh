@@ -7,11 +7,13 @@
 #   gcc-avr avr-libc binutils-avr compiles the header and the firmware for the AVR boards
 #   arduino-core-avr              the Arduino core the AVR firmware builds on (npm run firmware)
 #   chromium                      headless browser for the viewer's and the demo's tests (driven by playwright-core)
+#   systemd                       systemd-analyze verify checks the unit plotwire service install writes
+#   psmisc                        fuser, with which the bridge's tests see a program holding a serial port
 set -euo pipefail
 
 case "${1:-}" in
   start) packages=(socat) ;;
-  test) packages=(socat g++ gcc-avr avr-libc binutils-avr arduino-core-avr chromium) ;;
+  test) packages=(socat g++ gcc-avr avr-libc binutils-avr arduino-core-avr chromium systemd psmisc) ;;
   *) echo "usage: scripts/ensure-deps.sh start|test" >&2; exit 2 ;;
 esac
 what="plotwire ${1}"

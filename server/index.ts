@@ -9,6 +9,8 @@ import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { IDLE_TIMEOUT_MS } from '../shared/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { plotwireCommand } from '../shared/self-command.js';
+import { defaultDataDir } from './data-dir.js';
 import type { Core } from './core.js';
 import { PointStore } from './data/point-store.js';
 import { Ingest } from './ingest/ingest.js';
@@ -241,7 +243,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     const { apiKey } = accounts.addUser(DEFAULT_USER);
     log.info(
       'default-user',
-      `first start: created user "${DEFAULT_USER}" with API key ${apiKey} (shown once). Log in at ${core.publicUrl}/login; create stream tokens with: plotwire token create --user ${DEFAULT_USER}`,
+      `first start: created user "${DEFAULT_USER}" with API key ${apiKey} (shown once; a lost key is replaced with: ${plotwireCommand(['user', 'key', DEFAULT_USER, '--reset'], { dir: options.dataDir, defaultDir: defaultDataDir() })}). Log in at ${core.publicUrl}/login; create stream tokens with: ${plotwireCommand(['token', 'create', '--user', DEFAULT_USER], { dir: options.dataDir, defaultDir: defaultDataDir() })}`,
       { user: DEFAULT_USER, apiKey, loginUrl: `${core.publicUrl}/login` },
     );
   }

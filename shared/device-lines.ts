@@ -2,8 +2,10 @@
  * Wire protocol 1: the NDJSON lines a board writes to the bridge over serial.
  *
  * A line is a hello (has "hello"), an event (has "ev") or a sample (anything else). A sample is a
- * flat object whose keys other than "n" and "t" are channels, so a sketch that prints
- * {"temp":21.5} needs nothing from plotwire to be plotted.
+ * flat object of channels, so a sketch that prints {"temp":21.5} needs nothing from plotwire to
+ * be plotted. "n" (sequence) and "t" (device time) are stamps only once a board's hello has
+ * declared them ("stamped" lines): for any other sketch they are channels like every key, so
+ * {"t":21.5,"h":40} (t for temperature) plots both.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { MAX_LINE, MAX_SAMPLES_PER_LINE } from './limits.js';
@@ -17,6 +19,7 @@ export const deviceKeys = {
   BOARD: 'board',
   RATE: 'rate',
   CHANNELS: 'ch',
+  UNITS: 'unit',
   SAMPLES_PER_LINE: 'spl',
   MODE: 'mode',
   SEQ: 'n',
@@ -73,6 +76,12 @@ export const HelloLine = Type.Object(
     [K.BOARD]: Name('the board name'),
     [K.RATE]: Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: 'the sample rate in Hz: a number above 0 and at most 100000' }),
     [K.CHANNELS]: Type.Array(Name('a channel name'), { minItems: 1, maxItems: 16, description: 'the channel names: an array of 1 to 16 names' }),
+    [K.UNITS]: Type.Optional(
+      Type.Array(Type.String({ maxLength: 32 }), {
+        maxItems: 16,
+        description: 'the unit of each channel, in the order of "ch" ("" for none): an array of up to 16 strings of at most 32 characters',
+      }),
+    ),
     [K.SAMPLES_PER_LINE]: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_SAMPLES_PER_LINE, description: `samples per channel in each sample line: an integer from 1 to ${MAX_SAMPLES_PER_LINE}` }),
     ),
@@ -88,6 +97,9 @@ export const SampleLine = Type.Object(
   { [K.SEQ]: Type.Optional(Seq), [K.TIME]: Type.Optional(DeviceTime) },
   { additionalProperties: ChannelValue },
 );
+
+/** A sample line of a board that sent no hello: every key a channel, "n" and "t" included. */
+export const UnstampedSampleLine = Type.Object({}, { additionalProperties: ChannelValue });
 
 const event = <P extends Record<string, TSchema>>(type: string, props: P) =>
   Type.Object(
@@ -148,11 +160,12 @@ export const deviceSchemas = { hello: HelloLine, sample: SampleLine, ...eventSch
 
 const helloCheck = compile(HelloLine);
 const sampleCheck = compile(SampleLine);
+const unstampedCheck = compile(UnstampedSampleLine);
 const eventChecks = new Map(Object.entries(eventSchemas).map(([type, schema]) => [type, compile(schema)]));
 export const EventType = oneOf(eventTypes, 'the event type');
 const eventTypeRule = EventType.description as string;
 
-/** True for keys that are channels in a sample line. */
+/** True for keys that are channels in a stamped sample line (all but "n" and "t"; unstamped, every key is). */
 export function isChannelKey(key: string): boolean {
   return key !== K.SEQ && key !== K.TIME;
 }
@@ -166,13 +179,13 @@ const isFiniteNumber = (v: unknown): boolean => typeof v === 'number' && Number.
  * lines are nearly all the traffic. A test holds it to the schema. False sends the line through
  * the schema, which says what is wrong.
  */
-export function isSampleLine(value: object): value is SampleLine {
+export function isSampleLine(value: object, stamped = true): value is SampleLine {
   let channels = 0;
   for (const key in value) {
     const v = (value as Record<string, unknown>)[key];
-    if (key === K.SEQ) {
+    if (stamped && key === K.SEQ) {
       if (!isUint(v, 65_535)) return false;
-    } else if (key === K.TIME) {
+    } else if (stamped && key === K.TIME) {
       if (!isUint(v, 4_294_967_295)) return false;
     } else if (isFiniteNumber(v)) channels++;
     else if (Array.isArray(v) && v.length >= 1 && v.length <= MAX_SAMPLES_PER_LINE) {
@@ -184,10 +197,10 @@ export function isSampleLine(value: object): value is SampleLine {
 }
 
 /**
- * Validates an already-parsed device line and says which kind it is.
- * Throws ProtocolError naming the field and the rule.
+ * Validates an already-parsed device line and says which kind it is; `stamped` once the board's
+ * hello declared "n" and "t". Throws ProtocolError naming the field and the rule.
  */
-export function classifyDeviceLine(value: unknown): DeviceLine {
+export function classifyDeviceLine(value: unknown, stamped = true): DeviceLine {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('device line', '', 'must be a JSON object', value);
   }
@@ -198,13 +211,13 @@ export function classifyDeviceLine(value: unknown): DeviceLine {
     if (!check) throw new ProtocolError('event line', K.EVENT, `must be ${eventTypeRule}`, type);
     return { kind: 'event', line: check.parse('event line', value) as EventLine };
   }
-  if (isSampleLine(value)) return { kind: 'sample', line: value };
+  if (isSampleLine(value, stamped)) return { kind: 'sample', line: value };
   // Not a valid sample: the schema names the field and the rule.
-  const sample = sampleCheck.parse('sample line', value) as SampleLine;
+  const sample = (stamped ? sampleCheck : unstampedCheck).parse('sample line', value) as SampleLine;
   for (const key in sample) {
-    if (isChannelKey(key)) return { kind: 'sample', line: sample };
+    if (!stamped || isChannelKey(key)) return { kind: 'sample', line: sample };
   }
-  throw new ProtocolError('sample line', '', 'must have at least one channel (a key other than "n" and "t" with a number)');
+  throw new ProtocolError('sample line', '', stamped ? 'must have at least one channel (a key other than "n" and "t" with a number)' : 'must have at least one channel (a key with a number)');
 }
 
 /**
@@ -212,8 +225,13 @@ export function classifyDeviceLine(value: unknown): DeviceLine {
  * MAX_LINE in bytes; this cheaper check in characters guards callers that skip the framer.
  */
 export function decodeDeviceLine(text: string): DeviceLine {
+  return decodeDeviceText(text, true);
+}
+
+/** decodeDeviceLine for a board whose hello did (stamped) or did not declare "n" and "t". */
+export function decodeDeviceText(text: string, stamped: boolean): DeviceLine {
   if (text.length >= MAX_LINE) {
     throw new ProtocolError('device line', '', `must be shorter than ${MAX_LINE} bytes with its newline (got ${text.length} characters)`);
   }
-  return classifyDeviceLine(parseJson('device line', text));
+  return classifyDeviceLine(parseJson('device line', text), stamped);
 }

@@ -31,6 +31,14 @@ export interface LoggerOptions {
   readonly quiet?: boolean;
 }
 
+/**
+ * Text that came from a device, made safe for a terminal: control characters (ESC, BEL, a C1
+ * CSI...) written as \xNN, so a board's bytes can never move the cursor or ring the bell.
+ */
+export function escapeControl(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? /[\x00-\x09\x0b-\x1f\x7f-\x9f]/g : /[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 const defaultWrite = (level: Level, line: string): void => {
   (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
 };
@@ -40,7 +48,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const log = (level: Level, event: string, message: string, fields: Record<string, unknown> = {}): void => {
     if (options.quiet && level !== 'error') return;
     if (options.json) write(level, JSON.stringify({ time: new Date().toISOString(), level, event, msg: message, ...fields }));
-    else write(level, level === 'info' || level === 'debug' ? message : `${level}: ${message}`);
+    else write(level, escapeControl(level === 'info' || level === 'debug' ? message : `${level}: ${message}`, true));
   };
   return {
     log,

@@ -51,6 +51,15 @@ describe('examples', () => {
     }
   });
 
+  it.each([
+    ['a bad key', (url: string) => ['--server', url, '--api-key', 'wrong'], /^mock-signal: POST \/api\/v1\/tokens: the server answered 401: .+\n$/],
+    ['a server that is down', () => ['--server', 'http://127.0.0.1:9', '--api-key', 'k'], /^mock-signal: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/],
+  ])('says %s in one line', async (_what, args, message) => {
+    const ran = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../examples/mock-signal.ts'), ...args(s.server.url), '--seconds', '1'], { encoding: 'utf8' }).catch((e: { code: number; stderr: string }) => e);
+    expect((ran as { code: number }).code).toBe(1);
+    expect((ran as { stderr: string }).stderr).toMatch(message);
+  });
+
   it('says what is missing', () => {
     const ran = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../examples/mock-signal.ts')], { encoding: 'utf8', env: { ...process.env, PLOTWIRE_API_KEY: '' } });
     expect(ran.status).toBe(2);

@@ -34,3 +34,8 @@ it('nothing throws a bare Error, TypeError or RangeError', () => {
   const bare = files.flatMap(({ file, text }) => [...text.matchAll(/new (Error|TypeError|RangeError)\(/g)].map((m) => `${file}: ${m[0]}`));
   expect(bare).toEqual([]);
 });
+
+it('the package bundles every runtime dependency (a Pi installs it offline from the tarball)', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; bundleDependencies: string[] };
+  expect([...pkg.bundleDependencies].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+});

@@ -3,7 +3,7 @@
  * source (the server under test and bare baselines), each alone in its process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -179,4 +179,25 @@ export function treeCpuSeconds(root: number): number {
 /** The pid of a child of `parent` with this process name, if there is one. */
 export function childNamed(parent: number, name: string): number | undefined {
   return allProcesses().find((p) => p.ppid === parent && p.name === name)?.pid;
+}
+
+/**
+ * Reads the device side of a pty straight, the bare baseline of the bridge benchmarks: each
+ * line's "v" and the time (performance.timeOrigin-based ms) its bytes came. Returns stop.
+ */
+export function readPtyLines(p: Pty, onLine: (v: number, at: number) => void): () => void {
+  let pending = '';
+  const reader = createReadStream(p.device, { highWaterMark: 4096 });
+  // EIO when socat goes away at the end.
+  reader.on('error', () => undefined);
+  reader.on('data', (chunk) => {
+    const at = performance.timeOrigin + performance.now();
+    pending += chunk.toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      onLine((JSON.parse(pending.slice(0, nl)) as { v: number }).v, at);
+      pending = pending.slice(nl + 1);
+    }
+  });
+  return () => reader.destroy();
 }

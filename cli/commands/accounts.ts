@@ -2,6 +2,7 @@
 import { defaultDataDir } from '../../server/data-dir.js';
 import { AccountError, Accounts } from '../../server/store/accounts.js';
 import { openDatabase } from '../../server/store/database.js';
+import { plotwireCommand } from '../../shared/self-command.js';
 import { UsageError, defineCommand } from '../command.js';
 import { optionSpec } from '../options.js';
 
@@ -27,21 +28,48 @@ const plotlyHelp = `  --plotly-format  Plotly's format: 10 lowercase letters and
                their request sizes assuming 10 characters); see docs/legacy-clients.md`;
 
 const userUsage = `usage: plotwire user add NAME [--plotly-format] [--data DIR] [--json]
+       plotwire user list [--data DIR] [--json]
+       plotwire user key NAME --reset [--plotly-format] [--data DIR] [--json]
 
-Creates a user and prints its API key, once: keys are stored only as hashes.
+add prints a new user's API key, once: keys are stored only as hashes. A lost key cannot be
+shown again; key NAME --reset makes a new one (printed once) and the old one stops working, along
+with the browser sessions made with it.
+  --reset      with key: replace the user's API key
 ${plotlyHelp}
 ${dataHelp}`;
 
 export const userCommand = defineCommand(
-  { name: 'user', summary: 'add a user and print its API key (user add NAME)', usage: userUsage, options: optionSpec(['data'], ['json', 'plotly-format']), positionals: 2 },
+  { name: 'user', summary: 'add, list users, or reset a lost API key (user add NAME, user list, user key NAME --reset)', usage: userUsage, options: optionSpec(['data'], ['json', 'reset', 'plotly-format']), positionals: 2 },
   (values, positionals) => {
     const [action, name] = positionals;
-    if (action !== 'add' || !name) throw new UsageError('say: plotwire user add NAME');
+    if (action === 'list') {
+      if (name) throw new UsageError(`unexpected argument "${name}"`);
+      const users = withAccounts(values.data, (a) => a.listUsers());
+      if (values.json) console.log(JSON.stringify({ users: users.map((u) => ({ user: u.name, createdAt: new Date(u.createdAt).toISOString(), tokens: u.tokens })) }));
+      else if (users.length === 0) console.log(`no users yet (add one with: ${plotwireCommand(['user', 'add', 'NAME'], dataOf(values.data))})`);
+      else for (const u of users) console.log(`${u.name}\t${new Date(u.createdAt).toISOString()}\t${u.tokens} active token(s)`);
+      return 0;
+    }
+    if (action === 'key') {
+      if (!name) throw new UsageError('say whose key: plotwire user key NAME --reset');
+      if (!values.reset) throw new UsageError(`keys are stored only as hashes, so a key cannot be shown again; make a new one with: ${plotwireCommand(['user', 'key', name, '--reset'], dataOf(values.data))}`);
+      const apiKey = withAccounts(values.data, (a) => {
+        const user = a.userByName(name);
+        if (!user) throw new UsageError(`no user "${name}" (see them with: ${plotwireCommand(['user', 'list'], dataOf(values.data))})`);
+        return a.resetKey(user.id, { plotlyFormat: values['plotly-format'] });
+      });
+      print(values.json, { user: name, apiKey }, `new API key for ${name} (shown once; the old one no longer works): ${apiKey}`);
+      return 0;
+    }
+    if (action !== 'add' || !name) throw new UsageError('say: plotwire user add NAME, plotwire user list, or plotwire user key NAME --reset');
     const { user, apiKey } = withAccounts(values.data, (a) => a.addUser(name, { plotlyFormat: values['plotly-format'] }));
     print(values.json, { user: user.name, apiKey }, `user ${user.name} created; API key (shown once): ${apiKey}`);
     return 0;
   },
 );
+
+/** The data folder as hints need it (--data only when it is not the default). */
+const dataOf = (dir: string | undefined): { dir: string; defaultDir: string } => ({ dir: dir ?? defaultDataDir(), defaultDir: defaultDataDir() });
 
 const tokenUsage = `usage: plotwire token create --user NAME [--plotly-format] [--data DIR] [--json]
        plotwire token list --user NAME [--data DIR] [--json]
@@ -61,7 +89,7 @@ export const tokenCommand = defineCommand(
     const userName = values.user;
     return withAccounts(values.data, (accounts) => {
       const user = accounts.userByName(userName);
-      if (!user) throw new UsageError(`no user "${userName}" (create one with: plotwire user add ${userName})`);
+      if (!user) throw new UsageError(`no user "${userName}" (create one with: ${plotwireCommand(['user', 'add', userName], dataOf(values.data))})`);
       if (action === 'create') {
         const { token, row } = accounts.createToken(user.id, { plotlyFormat: values['plotly-format'] });
         print(values.json, { user: user.name, token, id: row.id }, `stream token for ${user.name} (shown once): ${token}`);

@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ProtocolError, decodeDeviceLine, decodeStreamLine } from '../../shared/index.js';
+import { ProtocolError, decodeDeviceText, decodeStreamLine } from '../../shared/index.js';
 import { UsageError, defineCommand } from '../command.js';
 import { optionSpec } from '../options.js';
 
@@ -32,7 +32,15 @@ export const validateCommand = defineCommand(
       throw new UsageError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
     });
 
-    const decode = values.stream ? decodeStreamLine : decodeDeviceLine;
+    // Device lines are read as the bridge reads them: "n" and "t" are stamps only after a hello.
+    let stamped = false;
+    const decode = values.stream
+      ? decodeStreamLine
+      : (text: string) => {
+          const line = decodeDeviceText(text, stamped);
+          if (line.kind === 'hello') stamped = true;
+          return line;
+        };
     const counts: Record<string, number> = {};
     let lineNo = 0;
     let invalid = 0;

@@ -1,5 +1,6 @@
 /** What every example takes: the server, an API key, and how long to run. */
 import { parseArgs } from 'node:util';
+import { PlotwireError } from 'plotwire';
 
 export interface ExampleArgs {
   readonly server: string;
@@ -29,6 +30,11 @@ ${about}
     console.error(`${!apiKey ? 'an API key is needed (--api-key or PLOTWIRE_API_KEY)' : '--seconds must be a number above 0'}\n\n${usage}`);
     process.exit(2);
   }
+  // A bad key or a server that is down is one line, not a stack trace.
+  process.on('uncaughtException', (err) => {
+    console.error(`${name}: ${err instanceof PlotwireError ? err.message : String(err)}`);
+    process.exit(1);
+  });
   return { server: values.server ?? process.env.PLOTWIRE_SERVER ?? 'http://127.0.0.1:8080', apiKey, seconds };
 }
 

@@ -31,6 +31,8 @@
 #define PW_KEY_RATE "rate"
 /* the channel names: an array of 1 to 16 names */
 #define PW_KEY_CHANNELS "ch"
+/* the unit of each channel, in the order of "ch" ("" for none): an array of up to 16 strings of at most 32 characters */
+#define PW_KEY_UNITS "unit"
 /* samples per channel in each sample line: an integer from 1 to 16 */
 #define PW_KEY_SAMPLES_PER_LINE "spl"
 /* the firmware mode: a string of 1 to 32 characters */

@@ -9,6 +9,10 @@ import { parentPort, workerData, type TransferListItem } from 'node:worker_threa
 import { SharedBoardCounters } from './board-stats.js';
 import { Pacer } from './pacer.js';
 import { openPty, type Pty } from './pty.js';
+import { otherHolders } from '../../bridge/sources/tty-exclusive.js';
+
+/** How often the simulated Uno looks whether a program opened its port. */
+const RESET_POLL_MS = 200;
 import { UNO_CLOCK_HZ, Uno } from './uno.js';
 
 export interface WorkerConfig {
@@ -93,6 +97,17 @@ async function run(): Promise<void> {
   let blocked = false;
   // Writable again: the reader is back.
   pty?.onDrain(() => (blocked = false));
+  // An Uno resets when a program opens its port (DTR through a capacitor to RESET), and so says
+  // hello to the reader; so does the simulated one (cutting the line it was sending, as an Uno
+  // does). What it sent before the open is flushed by the open.
+  let readers = false;
+  const resetOnOpen = pty
+    ? setInterval(() => {
+        const now = otherHolders(pty.path).length > 0;
+        if (now && !readers) uno.cpu.reset();
+        readers = now;
+      }, RESET_POLL_MS)
+    : undefined;
   const flush = (): void => {
     if (pending.length > 0) {
       const bytes = Uint8Array.from(pending);
@@ -113,6 +128,7 @@ async function run(): Promise<void> {
   const stop = (failure?: string): Promise<void> =>
     (stopping ??= (async () => {
       pacer.stop();
+      clearInterval(resetOnOpen);
       flush();
       if (failure !== undefined) send({ type: 'failed', message: failure });
       await pty?.close();

@@ -49,6 +49,23 @@ export class Accounts {
     return { user: { id, name }, apiKey };
   }
 
+  /** Every user, with when it was made and how many active stream tokens it has. */
+  listUsers(): Array<User & { readonly createdAt: number; readonly tokens: number }> {
+    return this.db
+      .prepare('SELECT u.id, u.name, u.created_at AS createdAt, (SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL) AS tokens FROM users u ORDER BY u.id')
+      .all() as Array<User & { createdAt: number; tokens: number }>;
+  }
+
+  /** A new API key for the user: the old one stops working, and so do the sessions made with it. */
+  resetKey(userId: number, format: SecretFormat = {}): string {
+    const apiKey = newSecret(format.plotlyFormat ? SECRET_LENGTHS.plotly : SECRET_LENGTHS.apiKey);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE users SET key_hash = ? WHERE id = ?').run(hashSecret(apiKey), userId);
+      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
+    })();
+    return apiKey;
+  }
+
   userByName(name: string): User | undefined {
     return this.db.prepare('SELECT id, name FROM users WHERE name = ?').get(name) as User | undefined;
   }

@@ -10,13 +10,13 @@ import { Bridge } from '../../bridge/bridge.js';
 import { formatStatus, StatusReporter } from '../../bridge/status.js';
 import { cli } from './helpers/bridge-cli.js';
 
-const plotwire = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+const plotwire = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
 const dir = mkdtempSync(join(tmpdir(), 'pw-cli-'));
 
 describe('plotwire bridge: usage', () => {
   it.each([
-    [['bridge'], /give --serial PORT with --map CHANNEL=TOKEN, or --config FILE/],
-    [['bridge', '--serial', '/dev/x', '--server', 'http://h'], /--serial needs at least one --map CHANNEL=TOKEN/],
+    [['bridge'], /give --serial PORT \(with --map CHANNEL=TOKEN for its channels\), or --config FILE/],
+    [['bridge', '--serial', 'usb:zzzz', '--server', 'http://h'], /--serial: "usb:zzzz" is not a USB identity/],
     [['bridge', '--serial', '/dev/x', '--map', 'ecg', '--server', 'http://h'], /--map must be CHANNEL=TOKEN \(got "ecg"\)/],
     [['bridge', '--serial', '/dev/x', '--map', 'a=t'], /give --server URL/],
     [['bridge', '--serial', '/dev/x', '--map', 'a=t', '--map', 'b=t', '--server', 'http://h'], /uses the token of boards\[0\]\.map\.a: one token feeds one trace/],

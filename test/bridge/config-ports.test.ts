@@ -29,7 +29,9 @@ describe('bridge config', () => {
     [{ server: 'http://x', boards: [board], heartbeatSeconds: 60 }, /"heartbeatSeconds" must be .*below 60/],
     [{ server: 'http://x', boards: [board], legacy: 'median' }, /"legacy" must be .*last, mean, minmax/],
     [{ server: 'http://x', boards: [{ serial: 'a', map: { x: 't' } }, { serial: 'b', map: { y: 't' } }] }, /"boards\[1\].map.y" uses the token of boards\[0\].map.x/],
-    [{ server: 'http://x', boards: [{ serial: 'a', map: {} }] }, /"boards\[0\].map" must be/],
+    [{ server: 'http://x', boards: [{ serial: 'usb:zzzz', map: {} }] }, /"boards\[0\]\.serial" "usb:zzzz" is not a USB identity: write usb:VID:PID/],
+    [{ server: 'http://x', boards: [{ serial: 'tcp://yun.local' }] }, /"boards\[0\]\.serial" .*with a port/],
+    [{ server: 'http://x', boards: [{ serial: '-' }, { serial: '-' }] }, /"boards\[1\]\.serial" reads standard input/],
     [{ server: 'http://x', boards: [board], extra: 1 }, /"extra" is not a key/],
   ])('rejects %j', (value, message) => {
     expect(() => validateBridgeConfig(value)).toThrow(ProtocolError);

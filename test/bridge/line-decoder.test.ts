@@ -4,7 +4,7 @@ import { LineDecoder } from '../../bridge/line-decoder.js';
 describe('LineDecoder', () => {
   it('counts kinds and invalid lines, keeping the first few with the reason', () => {
     const shown: string[] = [];
-    const d = new LineDecoder(2, (bad) => shown.push(bad.reason));
+    const d = new LineDecoder((err) => shown.push(err.message), 2);
     const lines = [
       '{"hello":1,"fw":"0.1.0","board":"uno","rate":500,"ch":["ecg"]}',
       'Booting...',
@@ -22,8 +22,11 @@ describe('LineDecoder', () => {
     expect(shown).toHaveLength(3);
   });
 
+  const hello = '{"hello":1,"fw":"1","board":"uno","rate":100,"ch":["v"]}';
+
   it('counts gaps in n as lost lines, across the 65535 -> 0 wrap', () => {
     const d = new LineDecoder();
+    d.decode(hello);
     for (const n of [65533, 65534, 0, 1, 5, 6]) d.decode(`{"n":${n},"v":1}`);
     // 65535 is missing, then 2, 3, 4.
     expect(d.counts.lost).toBe(4);
@@ -37,9 +40,24 @@ describe('LineDecoder', () => {
     expect(d.counts.lost).toBe(0);
     d.decode('{"n":0,"v":1}');
     expect(d.counts).toMatchObject({ lost: 0, seqRestarts: 1 });
-    d.resetSequence();
+    d.reopened();
+    d.decode(hello);
     d.decode('{"n":500,"v":1}');
     expect(d.counts.lost).toBe(0);
+  });
+
+  it('without a hello, "n" and "t" are channels like any key: no gaps, any numbers', () => {
+    const d = new LineDecoder();
+    const lines = ['{"t":21.5,"h":40}', '{"n":5,"v":1}', '{"n":9,"v":1}', '{"t":-3,"n":70000}'];
+    expect(lines.map((l) => d.decode(l)?.kind)).toEqual(['sample', 'sample', 'sample', 'sample']);
+    expect(d.counts).toMatchObject({ invalid: 0, lost: 0 });
+    expect(d.stamped).toBe(false);
+    // After a hello they are stamps, checked as such.
+    d.decode(hello);
+    expect(d.decode('{"t":21.5,"h":40}')).toBeUndefined();
+    expect(d.stamped).toBe(true);
+    d.reopened();
+    expect(d.stamped).toBe(false);
   });
 
   it('adds up what the device says it dropped', () => {

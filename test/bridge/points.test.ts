@@ -90,6 +90,32 @@ describe('PointRouter', () => {
   });
 });
 
+describe('a board that resets', () => {
+  const at = Date.UTC(2026, 10, 22, 10, 0, 0, 0);
+  const hello = '{"hello":1,"fw":"1","board":"uno","rate":500,"ch":["ecg"],"spl":5}';
+
+  it.each([
+    ['a new hello', (router: PointRouter) => router.route(decodeDeviceLine(hello), at + 600)],
+    ['"n" starting over (the router is told)', (router: PointRouter) => router.restarted()],
+    ['"t" going back by more than RESTART_MS, unannounced', () => undefined],
+  ])('after %s, no point is stored before an earlier one of the same board', (_what, reset) => {
+    const { router, got } = collect();
+    router.route(decodeDeviceLine(hello), at);
+    // The board's clock runs ahead of arrival: its x are later than the lines' arrival times.
+    for (let i = 0; i < 100; i++) router.route(decodeDeviceLine(`{"n":${i},"t":${10_000 + i * 10},"ecg":[1,2,3,4,5]}`), at + i * 5);
+    const before = got.ecg!.at(-1)![0] as number;
+    reset(router);
+    // It restarts: t from 0, arriving (by the host clock) before the last x given.
+    router.route(decodeDeviceLine('{"n":0,"t":5,"ecg":[9,9,9,9,9]}'), at + 600);
+    router.route(decodeDeviceLine('{"n":1,"t":15,"ecg":[8,8,8,8,8]}'), at + 610);
+    const after = got.ecg!.slice(500).map(([x]) => x as number);
+    expect(after[0]).toBeGreaterThan(before);
+    for (let i = 1; i < after.length; i++) expect(after[i]!).toBeGreaterThan(after[i - 1]!);
+    // The device spacing is kept after the new anchor.
+    expect(after[5]! - after[0]!).toBe(10);
+  });
+});
+
 describe('decimate (legacy, lossy)', () => {
   const xs = [1, 2, 3, 4];
   const ys = [5, -1, 9, 3];

@@ -7,11 +7,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { until } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 import { Board } from '../../bridge/board.js';
 import type { LogRecord } from '../../shared/log.js';
 import type { PortInfo } from '../../bridge/ports.js';
-import { SerialSource } from '../../bridge/serial-source.js';
+import { createSource } from '../../bridge/sources/create-source.js';
 import { openPtyPair, type PtyPair } from '../../firmware/sim/pty.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-reopen-'));
@@ -36,7 +36,7 @@ describe('serial source', () => {
       { path: '/dev/ttyS0' },
       { path: first.device, ...identity },
     ];
-    const source = new SerialSource({ port: first.device, list: async () => listed, rescanMs: 50, watchdogMs: 0, readIntervalMs });
+    const source = createSource({ port: first.device, list: async () => listed, rescanMs: 50, watchdogMs: 0, readIntervalMs });
     cleanup.push(() => source.close());
     const lines: string[] = [];
     const logs: LogRecord[] = [];
@@ -68,7 +68,7 @@ describe('serial source', () => {
 
   it.each([52, 0])('reads a burst far larger than the tty buffer whole and in order (read interval %i ms)', async (readIntervalMs) => {
     const p = await pty(`burst-${readIntervalMs}`);
-    const source = new SerialSource({ port: p.device, list: async () => [], watchdogMs: 0, readIntervalMs });
+    const source = createSource({ port: p.device, list: async () => [], watchdogMs: 0, readIntervalMs });
     cleanup.push(() => source.close());
     const seen: number[] = [];
     source.on('line', (buf, start, end) => seen.push((JSON.parse(buf.toString('utf8', start, end)) as { n: number }).n));
@@ -85,7 +85,7 @@ describe('serial source', () => {
     const p = await pty('byid');
     const list = async (): Promise<PortInfo[]> => [{ path: '/dev/ttyS0' }, { path: p.device, ...identity }];
     for (const port of [`usb:2341:0043:${identity.serialNumber}`, 'auto']) {
-      const source = new SerialSource({ port, list, watchdogMs: 0 });
+      const source = createSource({ port, list, watchdogMs: 0 });
       source.start();
       await until(`open ${port}`, () => source.state === 'open');
       expect(source.stats.path).toBe(p.device);
@@ -94,7 +94,7 @@ describe('serial source', () => {
   });
 
   it('says what it waits for while the port is missing', async () => {
-    const source = new SerialSource({ port: join(dir, 'nothing-here'), list: async () => [], rescanMs: 50 });
+    const source = createSource({ port: join(dir, 'nothing-here'), list: async () => [], rescanMs: 50 });
     cleanup.push(() => source.close());
     const logs: LogRecord[] = [];
     source.on('log', (r) => logs.push(r));
@@ -105,17 +105,55 @@ describe('serial source', () => {
     expect(logs[0]?.message).toMatch(/waiting for .*nothing-here to appear/);
   });
 
-  it('reopens a port that falls silent longer than the watchdog allows', async () => {
+  it('reopens a port that falls silent far past the pace it learned', async () => {
     const p = await pty('silent');
-    const source = new SerialSource({ port: p.device, list: async () => [], rescanMs: 50, watchdogMs: 300 });
+    const source = createSource({ port: p.device, list: async () => [], rescanMs: 50, watchdogMs: 300 });
     cleanup.push(() => source.close());
     const lines: string[] = [];
     source.on('line', (buf, start, end) => lines.push(buf.toString('utf8', start, end)));
     source.start();
     await until('open', () => source.state === 'open');
+    // A line every 20 ms for longer than the floor: the pace is learned (limit: the 300 ms floor).
+    for (let i = 0; i < 25; i++) {
+      await p.write(`{"v":${i}}\n`);
+      await sleep(20);
+    }
+    // The limit is at least the floor; a loaded machine stretches the gaps, and so the limit, too.
+    await until('the pace learned', () => source.stats.watchdogLimitMs !== undefined);
     await until('watchdog reopen', () => source.stats.watchdogReopens >= 1 && source.stats.opens >= 2);
     await p.write('{"v":1}\n');
-    await until('data after the reopen', () => lines.length === 1);
+    await until('data after the reopen', () => lines.length === 26);
+  });
+
+  it('never reopens a board that is merely slow: it learns the pace from the gaps', async () => {
+    const p = await pty('slow');
+    // The floor is 300 ms, the board writes every 600 ms: a fixed watchdog reopened it at each gap.
+    const source = createSource({ port: p.device, list: async () => [], rescanMs: 50, watchdogMs: 300 });
+    cleanup.push(() => source.close());
+    let lines = 0;
+    source.on('line', () => lines++);
+    source.start();
+    await until('open', () => source.state === 'open');
+    for (let i = 0; i < 6; i++) {
+      await p.write(`{"temp":${20 + i}}\n`);
+      await sleep(600);
+    }
+    await until('every line', () => lines === 6);
+    expect(source.stats.watchdogReopens).toBe(0);
+    expect(source.stats.opens).toBe(1);
+    expect(source.stats.watchdogLimitMs).toBeGreaterThanOrEqual(4 * 600);
+  });
+
+  it('takes the pace from the hello: never fires before it knows it', async () => {
+    const p = await pty('hello-pace');
+    const board = new Board({ source: { port: p.device, list: async () => [], rescanMs: 50, watchdogMs: 300 }, resetWaitMs: 0 }, new Map());
+    cleanup.push(() => board.close());
+    board.start();
+    await until('open', () => board.source.state === 'open');
+    expect(board.source.stats.watchdogLimitMs).toBeUndefined();
+    // 2 Hz, one sample a line: a line every 500 ms, so 10 x 500 ms of silence is a stall.
+    await p.write('{"hello":1,"fw":"1","board":"uno","rate":2,"ch":["v"],"spl":1}\n');
+    await until('the pace from the hello', () => board.source.stats.watchdogLimitMs === 5_000);
   });
 });
 
@@ -124,7 +162,7 @@ describe('board reset wait', () => {
     const p = await pty('reset');
     const got: number[] = [];
     const board = new Board(
-      { serial: { port: p.device, list: async () => [], watchdogMs: 0 }, resetWaitMs: 400, xMode: 'seconds' },
+      { source: { port: p.device, list: async () => [], watchdogMs: 0 }, resetWaitMs: 400, xMode: 'seconds' },
       new Map([['v', (_xs: Float64Array, ys: Float64Array, from: number, to: number) => void got.push(...ys.subarray(from, to))]]),
     );
     cleanup.push(() => board.close());

@@ -29,9 +29,29 @@ describe('plotwire user / token', () => {
     expect(after.tokens.find((t) => t.id === created.id)?.revoked).toBe(true);
   });
 
+  it('lists users, and replaces a lost key: the old one stops working, the new one works', async () => {
+    const list = JSON.parse(plotwire(['user', 'list', '--data', data.dir, '--json']).stdout) as { users: Array<{ user: string; tokens: number }> };
+    expect(list.users.map((u) => u.user)).toEqual(['bob']);
+    expect(plotwire(['user', 'list', '--data', data.dir]).stdout).toMatch(/^bob\t\d{4}-\d\d-\d\dT.*\t\d+ active token\(s\)$/m);
+    const old = JSON.parse(plotwire(['user', 'add', 'carol', '--data', data.dir, '--json']).stdout) as { apiKey: string };
+    const shown = plotwire(['user', 'key', 'carol', '--data', data.dir]);
+    expect(shown.status).toBe(2);
+    expect(shown.stderr).toContain(`make a new one with: npx plotwire user key carol --reset --data ${data.dir}`);
+    const reset = JSON.parse(plotwire(['user', 'key', 'carol', '--reset', '--data', data.dir, '--json']).stdout) as { apiKey: string };
+    expect(reset.apiKey).not.toBe(old.apiKey);
+    const server = await serverProcess(data.dir);
+    try {
+      const as = (key: string) => fetch(`${server.url}/api/v1/plots`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+      expect(await as(old.apiKey)).toBe(401);
+      expect(await as(reset.apiKey)).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('says what is missing', () => {
     expect(plotwire(['token', 'create', '--data', data.dir]).stderr).toContain('--user NAME is required');
-    expect(plotwire(['token', 'create', '--user', 'nobody', '--data', data.dir]).stderr).toContain('plotwire user add nobody');
+    expect(plotwire(['token', 'create', '--user', 'nobody', '--data', data.dir]).stderr).toContain(`npx plotwire user add nobody --data ${data.dir}`);
   });
 });
 
@@ -46,6 +66,15 @@ describe('plotwire server', () => {
       expect(first).toMatchObject({ user: 'plotwire', apiKey: expect.any(String), loginUrl: `${server.url}/login` });
       const res = await fetch(`${server.url}/api/v1/health`);
       expect(await res.json()).toMatchObject({ ok: true });
+      // Each hint works as typed here (a clone: npx), on this server's data, not an empty one elsewhere.
+      const tokenHint = /create stream tokens with: (.+)$/.exec(String(first?.msg))?.[1] as string;
+      expect(tokenHint).toBe(`npx plotwire token create --user plotwire --data ${fresh.dir}`);
+      const made = spawnSync('sh', ['-c', tokenHint], { encoding: 'utf8' });
+      expect(made.status, made.stderr).toBe(0);
+      expect(made.stdout).toMatch(/^stream token for plotwire \(shown once\): [a-z2-9]{20}$/m);
+      const resetHint = /a lost key is replaced with: ([^)]+)\)/.exec(String(first?.msg))?.[1] as string;
+      const reset = spawnSync('sh', ['-c', resetHint], { encoding: 'utf8' });
+      expect(reset.stdout).toMatch(/^new API key for plotwire/m);
     } finally {
       await server.stop();
     }

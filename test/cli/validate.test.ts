@@ -23,6 +23,12 @@ describe('plotwire validate', () => {
     expect(run.stdout).toContain('5 lines: 3 valid (1 hello, 1 sample, 1 event), 2 invalid');
   });
 
+  it('reads a sketch without a hello as the bridge does: "t" and "n" are channels', () => {
+    const run = plotwire(['validate'], '{"t":21.5,"h":40}\n{"n":-1,"v":2}\n');
+    expect(run.stdout).toContain('2 lines: 2 valid (2 sample), 0 invalid');
+    expect(run.status).toBe(0);
+  });
+
   it('prints JSON for machines with --json', () => {
     const out = plotwire(['validate', '--json'], lines).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(out[1]).toMatchObject({ line: 4, kind: 'sample line', field: 'n', code: 'PW_ERR_INVALID' });

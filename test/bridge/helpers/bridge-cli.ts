@@ -21,8 +21,15 @@ export interface BridgeProcess {
   stderr(): string;
 }
 
-export function startBridge(args: string[]): BridgeProcess {
-  const child = spawn(process.execPath, [cli, 'bridge', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Exit code once it exited (resolves at exit). */
+export function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** `plotwire bridge --json ARGS`; with stdin, its standard input is a pipe (child.stdin). */
+export function startBridge(args: string[], options: { stdin?: boolean } = {}): BridgeProcess {
+  const child = spawn(process.execPath, [cli, 'bridge', '--json', ...args], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const records: LogRow[] = [];
   const waiters: Array<{ match: (r: LogRow) => boolean; resolve: (r: LogRow) => void }> = [];
   let err = '';

@@ -3,7 +3,11 @@
  * start it again on the same port; users and tokens made with the CLI as a person would.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { cli } from './bridge-cli.js';
 
 export interface ServerProcess {
@@ -100,4 +104,39 @@ export async function storedPoints(url: string, apiKey: string, plotId: number |
 export async function streamNext(url: string, token: string): Promise<number> {
   const res = await fetch(new URL('/api/v1/streams/state', url), { headers: { 'plotly-streamtoken': token } });
   return ((await res.json()) as { next: number }).next;
+}
+
+/** A plot whose traces stream from the tokens, made through the API as a script would. */
+export async function plotFor(url: string, apiKey: string, tokens: string[], maxpoints = 10_000): Promise<number> {
+  const res = await fetch(new URL('/api/v1/plots', url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'test', traces: tokens.map((token) => ({ token, maxpoints, mode: 'lines' })) }),
+  });
+  if (res.status !== 201) throw new Error(`plot not created: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: number }).id;
+}
+
+export interface ServerFixture {
+  readonly dir: string;
+  readonly data: string;
+  server: ServerProcess;
+  apiKey: string;
+  /** Run after each test, last first. */
+  readonly cleanup: Array<() => unknown>;
+}
+
+/** A server process and a user for a test file, started before its tests; cleanups after each test. */
+export function serverFixture(name: string, user: string): ServerFixture {
+  const dir = mkdtempSync(join(tmpdir(), `pw-${name}-`));
+  const fixture = { dir, data: join(dir, 'data'), cleanup: [] } as unknown as ServerFixture;
+  beforeAll(async () => {
+    fixture.server = await startServerProcess(fixture.data);
+    fixture.apiKey = addUser(fixture.data, user);
+  });
+  afterEach(async () => {
+    for (const c of fixture.cleanup.splice(0).reverse()) await c();
+  });
+  afterAll(() => fixture.server?.child.kill('SIGKILL'));
+  return fixture;
 }
