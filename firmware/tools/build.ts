@@ -212,7 +212,7 @@ export async function buildReplay(): Promise<string> {
   return out;
 }
 
-/** The core's host unit tests (firmware/test), with AddressSanitizer and UBSan; returns the binary. */
+/** The core's host unit tests (firmware/test, doctest), with AddressSanitizer and UBSan; returns the binary. */
 export async function buildHostTests(): Promise<string> {
   const out = join(BUILD_DIR, 'native/tests');
   mkdirSync(join(BUILD_DIR, 'native'), { recursive: true });
