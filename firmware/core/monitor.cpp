@@ -126,8 +126,10 @@ void Monitor::sendHello() {
   w_.u32(cfg_.samplesPerLine);
   w_.key(PW_FLASH(PW_KEY_MODE));
   w_.str(modeName(cfg_.mode));
-  // The hello is not numbered: "n" counts the lines after it.
-  if (w_.end()) out_.push(w_.data(), w_.length());
+  // The hello is not numbered: "n" counts the lines after it. A newline goes first: after a reset
+  // in the middle of a line, the reader would otherwise see the hello glued to the cut line.
+  const char newline = '\n';
+  if (w_.end() && out_.push(&newline, 1)) out_.push(w_.data(), w_.length());
 }
 
 void Monitor::stamp(uint32_t ms) {

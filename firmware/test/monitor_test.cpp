@@ -10,6 +10,17 @@ TEST_CASE("hello comes first with rate channels spl and mode") {
   CHECK_EQ(h.lines.at(0), "{\"hello\":1,\"fw\":\"" PW_FIRMWARE_VERSION "\",\"board\":\"test\",\"rate\":500,\"ch\":[\"ecg\"],\"spl\":5,\"mode\":\"ecg\"}");
 }
 
+TEST_CASE("a newline goes before every hello, so a line cut by a reset does not swallow it") {
+  Harness h;
+  h.begin(AppMode::ECG);
+  CHECK_EQ(h.raw.substr(0, 10), "\n{\"hello\":");
+  for (int i = 0; i < 10; ++i) h.frame(512);
+  size_t before = h.raw.size();
+  h.mon.hello();
+  h.drain();
+  CHECK_EQ(h.raw.substr(before, 10), "\n{\"hello\":");
+}
+
 TEST_CASE("sample lines pack spl samples with n and t") {
   Harness h;
   h.begin(AppMode::PPG);

@@ -184,7 +184,8 @@ async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName:
   const srcDir = join(ROOT, sections.get('platformio')?.get('src_dir') ?? 'src');
   const includeDir = join(ROOT, sections.get('platformio')?.get('include_dir') ?? 'include');
   const flags = [`-I${includeDir}`, ...env.list('build_flags').map((f) => (f.startsWith('-I') ? `-I${join(ROOT, f.slice(2))}` : f)), ...(variant?.flags ?? [])];
-  const archive = await coreArchive(dir, t);
+  // Variants share the env's core: the same target, the same flags.
+  const archive = await coreArchive(join(BUILD_DIR, envName), t);
   const sources = sourcesOf(srcDir, env.list('build_src_filter'));
   const objects = sources.map((s) => join(dir, objName(s)));
   await pool(sources, (s) => compileAvr(s, join(dir, objName(s)), t, [...flags, ...env.list('build_src_flags')]));
