@@ -226,6 +226,39 @@ export async function buildHostTests(): Promise<string> {
   return out;
 }
 
+/**
+ * The ESP32 firmware ([env:esp32]'s sources and flags: main.cpp, the core, boards/esp32.cpp) built
+ * with g++ against a stand-in of the arduino-esp32 API it uses (firmware/test/esp32), for that
+ * core's major version (2 and 3 differ in the timer API), with its tests; returns the binary.
+ * extraDefines replace the env's defines of the same name.
+ */
+export async function buildEsp32StandIn(major: 2 | 3, extraDefines: readonly string[] = []): Promise<string> {
+  const sections = readPlatformioIni(join(ROOT, 'platformio.ini'));
+  const env = readEnv(sections, 'esp32');
+  const srcDir = join(ROOT, sections.get('platformio')?.get('src_dir') ?? 'src');
+  const includeDir = join(ROOT, sections.get('platformio')?.get('include_dir') ?? 'include');
+  const standIn = join(ROOT, 'firmware/test/esp32');
+  const out = join(BUILD_DIR, `esp32-stand-in-${major}/tests`);
+  mkdirSync(join(BUILD_DIR, `esp32-stand-in-${major}`), { recursive: true });
+  const defined = (flag: string): string | undefined => /^-D([A-Za-z_]\w*)/.exec(flag)?.[1];
+  const replaced = new Set(extraDefines.map(defined));
+  const flags = env
+    .list('build_flags')
+    .filter((f) => !replaced.has(defined(f)))
+    .map((f) => (f.startsWith('-I') ? `-I${join(ROOT, f.slice(2))}` : f));
+  const sources = [
+    ...sourcesOf(srcDir, env.list('build_src_filter')),
+    ...readdirSync(standIn).filter((n) => n.endsWith('.cpp')).map((n) => join(standIn, n)),
+    join(ROOT, 'firmware/test/main.cpp'),
+  ];
+  await tool('g++', [
+    major >= 3 ? '-std=gnu++17' : '-std=gnu++11', '-g', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
+    '-DARDUINO_ARCH_ESP32', `-DESP_ARDUINO_VERSION_MAJOR=${major}`, ...extraDefines,
+    `-I${standIn}`, `-I${includeDir}`, `-I${srcDir}`, ...flags, ...env.list('build_src_flags'), '-o', out, ...sources,
+  ]);
+  return out;
+}
+
 export async function buildAll(envs: readonly string[] = ['uno', 'yun']): Promise<{ boards: BoardResult[]; replay: string }> {
   const sections = readPlatformioIni(join(ROOT, 'platformio.ini'));
   const built: (BoardResult & { empty: Size })[] = [];
