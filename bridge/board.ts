@@ -3,7 +3,7 @@
  * open, and routing of points to the streams its channels map to.
  */
 import { EventEmitter } from 'node:events';
-import { deviceKeys, type DeviceLine, type HelloLine } from '../shared/index.js';
+import { deviceKeys, eventTypes, signalStates, type DeviceLine, type HelloLine, type QualityEvent } from '../shared/index.js';
 import { LineDecoder, type DecodedLine, type DecoderCounts } from './line-decoder.js';
 import type { LogRecord } from './log.js';
 import { PointRouter, type PointSink, type XMode } from './point-router.js';
@@ -19,6 +19,8 @@ export interface BoardOptions {
   readonly xMode?: XMode;
   /** Invalid lines shown in full (with the reason) before only counting (default 5). */
   readonly showBad?: number;
+  /** Changes of the signal state are logged at most this often, in ms (default 5000). */
+  readonly qualityLogMs?: number;
 }
 
 export interface BoardStats {
@@ -34,6 +36,15 @@ export interface BoardStats {
 /** Lines held in a reset wait at most (a flood must not grow it). */
 const MAX_HELD = 20_000;
 const GAP_LOG_MS = 5_000;
+/** What each signal state of a quality event means, for a person reading the log. */
+const SIGNAL_MEANING: Record<string, string> = {
+  [signalStates.OK]: 'beats and a rate',
+  [signalStates.LOST]: 'no beat found for a while, or a lead off',
+  [signalStates.NOISY]: 'too noisy to tell beats from noise: no beats or rate until it calms down',
+  [signalStates.FLAT]: 'a flat line (is the sensor connected?): no beats or rate',
+  [signalStates.CLIPPED]: 'at an ADC rail (gain or light too high, or an electrode off): no beats or rate',
+  [signalStates.WEAK]: 'too small to be a heartbeat (check the contact of the sensor): no beats or rate',
+};
 
 export class Board extends EventEmitter<{ log: [LogRecord] }> {
   readonly source: SerialSource;
@@ -46,6 +57,9 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
   private hello: HelloLine | undefined;
   private loggedLost = 0;
   private lastGapLog = 0;
+  private readonly qualityLogMs: number;
+  /** The device's signal state, and what of it the log has not said yet. */
+  private signal: { state?: string; changes: number; loggedAt: number; unlogged: boolean } = { changes: 0, loggedAt: -Infinity, unlogged: false };
 
   constructor(
     options: BoardOptions,
@@ -54,6 +68,7 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
     super();
     const port = options.serial.port;
     this.resetWaitMs = options.resetWaitMs ?? 2_000;
+    this.qualityLogMs = options.qualityLogMs ?? 5_000;
     this.router = new PointRouter(sinks, options.xMode);
     const showBad = options.showBad ?? 5;
     this.decoder = new LineDecoder(showBad, (bad, count) => {
@@ -130,6 +145,8 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
 
   private route(decoded: DecodedLine, receivedAt: number): void {
     if (decoded.kind === 'hello') this.greet(decoded.line);
+    if (decoded.kind === 'event' && decoded.line[deviceKeys.EVENT] === eventTypes.QUALITY) this.noteSignal(decoded.line as QualityEvent);
+    this.reportSignal();
     const unmapped = this.router.counts.unmapped.length;
     this.router.route(decoded, receivedAt);
     if (this.router.counts.unmapped.length > unmapped) {
@@ -150,6 +167,29 @@ export class Board extends EventEmitter<{ log: [LogRecord] }> {
         this.log('warn', 'map-unknown', `--map ${key}=...: the board announces no channel "${key}" (it has ${ch.join(', ')})`, { channel: key });
       }
     }
+  }
+
+  private noteSignal(q: QualityEvent): void {
+    const state = q[deviceKeys.SIGNAL];
+    if (state === this.signal.state) return;
+    this.signal.state = state;
+    this.signal.changes++;
+    this.signal.unlogged = true;
+  }
+
+  /** The signal state when it changed, at most every qualityLogMs: a signal flapping between states is summed up. */
+  private reportSignal(): void {
+    const s = this.signal;
+    const now = Date.now();
+    if (!s.unlogged || now - s.loggedAt < this.qualityLogMs) return;
+    const more = s.changes > 1 ? ` (${s.changes} changes since the last report)` : '';
+    this.log(s.state === signalStates.OK ? 'info' : 'warn', 'signal', `${this.source.stats.port}: signal ${s.state}: ${SIGNAL_MEANING[s.state!] ?? 'a state this bridge does not know'}${more}`, {
+      signal: s.state,
+      changes: s.changes,
+    });
+    s.loggedAt = now;
+    s.changes = 0;
+    s.unlogged = false;
   }
 
   /** Serial gaps are logged, at most every few seconds (the status line shows them live). */

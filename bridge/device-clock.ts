@@ -1,15 +1,19 @@
 /**
  * Device time to wall-clock time. "t" is the board's millisecond clock, a uint32 that wraps every
- * 49.7 days; it is unwrapped and anchored to the host clock at the first sample after an open or
- * a hello, so x values keep the device's exact spacing rather than serial arrival jitter.
+ * 49.7 days; it is unwrapped and anchored to the host clock at the first sample after an open, a
+ * hello or a restart of the device clock (t going back: a reset whose hello was lost), so x
+ * values keep the device's exact spacing rather than serial arrival jitter.
  *
  * Lines read late (a busy host, a backlog in the port) arrive long after their device time; that
  * passes. Only a lag that lasts (the board's clock really running slow) moves the anchor, and
- * only forwards, so x values never go back.
+ * only forwards. A new anchor is never before the points already given out (a backlog read at
+ * once runs ahead of the host clock), so x values never go back, not even across a reset.
  */
 
 const T_MOD = 2 ** 32;
 const T_HALF = 2 ** 31;
+/** t going back further than this is the device clock starting over (a beat event's t, earlier than the sample before it, goes back a few seconds at most). */
+const RESTART_BACK_MS = 10_000;
 
 export class DeviceClock {
   private last: number | undefined;
@@ -20,6 +24,10 @@ export class DeviceClock {
   private lagSince: number | undefined;
   /** Times the anchor moved because the device clock lagged by more than maxSkewMs for persistMs. */
   reanchors = 0;
+  /** Times t went back: the device clock started over. */
+  restarts = 0;
+  /** The last point given out (wall ms): a new anchor comes after it. */
+  private givenUntil = -Infinity;
 
   constructor(
     /** When device time lags arrival time by more than this ... */
@@ -34,14 +42,26 @@ export class DeviceClock {
     this.lagSince = undefined;
   }
 
+  /** Points up to wallMs have been given out: no later anchor goes before it. */
+  gaveOut(wallMs: number): void {
+    if (wallMs > this.givenUntil) this.givenUntil = wallMs;
+  }
+
   /** The wall-clock time in ms of device time t, seen at receivedAt (ms since the epoch). */
   wallTime(t: number, receivedAt: number): number {
+    let delta = 0;
+    if (this.last !== undefined) {
+      delta = (t - this.last + T_MOD) % T_MOD;
+      if (delta >= T_HALF) delta -= T_MOD;
+      if (delta < -RESTART_BACK_MS) {
+        this.restarts++;
+        this.reset();
+      }
+    }
     if (this.last === undefined) {
       this.unwrapped = t;
       this.anchor(receivedAt);
     } else {
-      let delta = (t - this.last + T_MOD) % T_MOD;
-      if (delta >= T_HALF) delta -= T_MOD;
       this.unwrapped += delta;
     }
     this.last = t;
@@ -55,11 +75,12 @@ export class DeviceClock {
     this.reanchors++;
     this.lagSince = undefined;
     this.anchor(receivedAt);
-    return receivedAt;
+    return this.anchorWall;
   }
 
   private anchor(receivedAt: number): void {
     this.anchorDevice = this.unwrapped;
-    this.anchorWall = receivedAt;
+    // A millisecond after the last point, at the earliest.
+    this.anchorWall = Math.max(receivedAt, this.givenUntil + 1);
   }
 }

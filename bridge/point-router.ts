@@ -11,7 +11,7 @@ import {
 } from '../shared/index.js';
 import { SampleScan } from '../shared/sample-bytes.js';
 import { DeviceClock } from './device-clock.js';
-import type { DecodedLine } from './line-decoder.js';
+import { seqGap, type DecodedLine } from './line-decoder.js';
 
 /** 'date': x is the wall-clock time in ms (the client formats it); 'seconds': since the first point. */
 export type XMode = 'date' | 'seconds';
@@ -38,6 +38,8 @@ export class PointRouter {
   readonly clock: DeviceClock;
   private rate: number = DEFAULT_SAMPLE_RATE_HZ;
   private startWall: number | undefined;
+  /** The last line's "n": its going back is a reset whose hello was lost (cut by the reset). */
+  private lastSeq: number | undefined;
   private readonly unmappedSeen = new Set<string>();
   /** Sample lines that come as objects are routed through this, like scanned ones. */
   private readonly scratch = new SampleScan();
@@ -61,16 +63,22 @@ export class PointRouter {
 
   hello(line: HelloLine): void {
     this.rate = line[deviceKeys.RATE];
-    this.clock.reset();
+    this.reopened();
   }
 
   /** The port was reopened: the device clock may have restarted. */
   reopened(): void {
     this.clock.reset();
+    this.lastSeq = undefined;
   }
 
   route(decoded: DecodedLine, receivedAt: number): void {
     if (decoded.kind === 'hello') return this.hello(decoded.line);
+    const seq = decoded.kind === 'scan' ? decoded.scan.seq : decoded.line[deviceKeys.SEQ];
+    if (seq !== undefined) {
+      if (this.lastSeq !== undefined && seqGap(this.lastSeq, seq) === 'restart') this.clock.reset();
+      this.lastSeq = seq;
+    }
     if (decoded.kind === 'scan') return this.routeSample(decoded.scan, receivedAt);
     if (decoded.kind === 'sample') return this.routeSample(this.scratch.fromLine(decoded.line), receivedAt);
     const line = decoded.line as Record<string, unknown>;
@@ -85,23 +93,27 @@ export class PointRouter {
       this.one[0] = value;
       this.emit(sink, this.one, 0, 1);
     }
+    this.clock.gaveOut(wall);
   }
 
   private routeSample(scan: SampleScan, receivedAt: number): void {
     const wall = this.wallTime(scan.time, receivedAt);
     const step = 1000 / this.rate;
+    let last = wall;
     for (let c = 0; c < scan.channels; c++) {
       const key = scan.names[c] as string;
+      const from = scan.starts[c] as number;
+      const to = scan.starts[c + 1] as number;
+      last = Math.max(last, wall + (to - from - 1) * step);
       const sink = this.sinks.get(key);
       if (!sink) {
         this.noteUnmapped(key);
         continue;
       }
-      const from = scan.starts[c] as number;
-      const to = scan.starts[c + 1] as number;
       for (let i = from; i < to; i++) this.xs[i] = this.x(wall + (i - from) * step);
       this.emit(sink, scan.values, from, to);
     }
+    this.clock.gaveOut(last);
   }
 
   private wallTime(t: number | undefined, receivedAt: number): number {
