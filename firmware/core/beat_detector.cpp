@@ -192,18 +192,23 @@ bool BeatDetector::unusable() const { return status_ == FLAT || status_ == CLIPP
 
 void BeatDetector::enter(uint8_t status) {
   // The levels are kept over a gap (a rail touched for a moment changes nothing about the beats
-  // around it); if they are wrong after it, the lost-signal reset learns them again. When the
-  // signal is back, the filters' response to the jump is no beat.
-  bool was = unusable();
+  // around it); if they are wrong after it, the lost-signal reset learns them again. After a rail,
+  // the filters' response to the jump off it is no beat.
+  if (status_ == CLIPPED && status != CLIPPED) holdOff_ = settleTime_;
   status_ = status;
   if (unusable()) gap();
-  else if (was) holdOff_ = settleTime_;
 }
 
 void BeatDetector::watchLevel(uint16_t x) {
   if (x < winMin_) winMin_ = x;
   if (x > winMax_) winMax_ = x;
   if (x <= kRailLow || x >= kRailHigh) ++winRail_;
+  // A signal of a heart's size ends a flat or weak state at once, not at the window's end: the
+  // beat that shows it (the first after a long pause) counts.
+  if ((status_ == FLAT || status_ == WEAK) && winMax_ - winMin_ >= weakRange_) {
+    flatRun_ = weakRun_ = 0;
+    enter(LOST);
+  }
   if (--winLeft_ != 0) return;
   uint16_t range = (uint16_t)(winMax_ - winMin_);
   flatRun_ = range < kFlatRange ? (uint8_t)(flatRun_ < kQuietWindows ? flatRun_ + 1 : flatRun_) : 0;
