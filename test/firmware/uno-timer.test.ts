@@ -13,10 +13,10 @@ import { buildVariant } from '../../firmware/tools/build.js';
 describe('the Uno image samples at the rate its hello announces', () => {
   it.each([
     // rate Hz, samples a line, simulated seconds (prescaler range)
-    [1, 1, 20], // /256
-    [20, 1, 10], // /64
-    [100, 5, 10], // /8
-    [1000, 16, 5], // /1
+    [1, 1, 12], // /256
+    [20, 1, 5], // /64
+    [100, 5, 4], // /8
+    [1000, 16, 3], // /1
   ])('%i Hz', async (rate, spl, seconds) => {
     const board = await buildVariant('uno', `timer-${rate}`, ['-DPW_APP=PW_APP_ANALOG', `-DPW_RATE_HZ=${rate}u`, `-DPW_SAMPLES_PER_LINE=${spl}u`]);
     const chunks: Buffer[] = [];
