@@ -10,13 +10,13 @@ namespace {
 
 const uint8_t kFirstBeat = 0x01;  // the next beat is the first since (re)arming or a gap: no interval
 const uint8_t kUnset = 0x02;      // the filters have not seen a sample yet
-const uint8_t kLeadOff = 0x04;
+const uint8_t kLeadOff = 0x04;    // the lead-off input was set at the last sample
 
 // Raw ADC levels over level windows of half a second: a quarter of one at a rail is clipping (a
 // sensor's gain or light too high; an ECG front end drives its output to a rail when an
 // electrode is off). Windows in a row for 3 s (a beat even at 20 bpm, and longer than a quiet
 // diastole) whose range stays under kFlatRange are a flat line; under the tuning's weak range,
-// too small a signal. The first window that shows a signal again ends either.
+// too small a signal. A signal of a heart's size ends either at once.
 const uint16_t kRailLow = 2;
 const uint16_t kRailHigh = 1021;
 const uint16_t kFlatRange = 4;
@@ -26,7 +26,7 @@ const uint8_t kQuietWindows = 6;
 const uint16_t kLearnSeconds = 2;  // after (re)arming only the levels are learnt (Pan & Tompkins: 2 s)
 const uint8_t kSettlingBeats = 4;  // then the first beats' peaks move the signal level halfway, not an eighth
 const uint8_t kKnownIntervals = 3; // a rate is known after this many intervals in a row
-const uint8_t kSettleTimes = 5;    // after a gap the filters settle for this many high-pass time constants
+const uint8_t kSettleTimes = 5;    // off a rail, the filters settle for this many high-pass time constants
 const uint16_t kLostMs = 3000;     // no beat for this long (at least; and two searchback intervals): the
                                    // signal is lost, the levels are learnt again
 const uint16_t kPeakHoldMs = 95;   // Hamilton & Tompkins: a peak not beaten for 95 ms is taken
@@ -34,10 +34,11 @@ const uint16_t kPairMs = 150;      // a complex's rise and fall of the raw signa
 const uint16_t kMinBeatMs = 240;   // intervals outside 240 ms .. 3 s (250 .. 20 bpm) are not averaged
 const uint16_t kMaxBeatMs = 3000;
 
-// The filter design of each mode: the band, the slope span and the integration window. ECG:
-// 5..13 Hz keeps the QRS and drops P and T waves, baseline wander and most muscle noise and mains.
-// PPG: 0.5..4 Hz keeps the pulse wave. The values are written out where they are used, not kept
-// in a table: that way they live in the code (flash), not in RAM.
+// The filter design of each mode: the band, the slope span and the integration window. ECG: a
+// 5 Hz high-pass, two 10 Hz low-pass stages and the slope make a band around 10 Hz that keeps the
+// QRS and drops P and T waves, baseline wander and most muscle noise and mains. PPG: 0.5..4 Hz
+// keeps the pulse wave. The values are written out where they are used, not kept in a table:
+// that way they live in the code (flash), not in RAM.
 struct Design {
   uint16_t maxRate;   // the highest internal rate: input samples are summed down to at most this
   uint16_t lowMs;     // time constant of each of the two low-pass stages
@@ -47,30 +48,30 @@ struct Design {
   uint16_t delayMs;   // how much later the slope's maximum shows than it happened (filter delay)
 };
 
-// Setup-only helpers are kept out of line: the compiler would copy each into every caller, which
-// costs the AVR's flash and saves nothing that matters.
-#define PW_SETUP __attribute__((noinline))
+// Helpers that run at setup or once a beat are kept out of line: the compiler would copy each
+// into every caller, which costs the AVR's flash and saves no time that matters.
+#define PW_OUT_OF_LINE __attribute__((noinline))
 
 // The shift whose power of two is nearest to a time constant of n samples (at least 1).
-PW_SETUP uint8_t shiftFor(uint16_t n) {
+PW_OUT_OF_LINE uint8_t shiftFor(uint16_t n) {
   uint8_t s = 1;
   while (s < 15 && (1u << (s + 1)) <= n + (n >> 1)) ++s;
   return s;
 }
 
-PW_SETUP uint8_t q8(uint16_t pct) { return (uint8_t)(pct >= 100 ? 255 : ((uint32_t)pct * 256u + 50u) / 100u); }
+PW_OUT_OF_LINE uint8_t q8(uint16_t pct) { return (uint8_t)(pct >= 100 ? 255 : ((uint32_t)pct * 256u + 50u) / 100u); }
 
 uint16_t inc(uint16_t v) { return v == 0xFFFFu ? v : (uint16_t)(v + 1u); }
 
 // Pan & Tompkins' regular interval: within 92..116 % of the regular average.
-PW_SETUP bool regular(uint16_t rr, uint16_t average) { return (uint32_t)rr * 100u >= (uint32_t)average * 92u && (uint32_t)rr * 100u <= (uint32_t)average * 116u; }
+PW_OUT_OF_LINE bool regular(uint16_t rr, uint16_t average) { return (uint32_t)rr * 100u >= (uint32_t)average * 92u && (uint32_t)rr * 100u <= (uint32_t)average * 116u; }
 
 // avg moved 1/2^shift of the way to v, in 16 bits.
 uint16_t toward(uint16_t avg, uint16_t v, uint8_t shift) {
   return v >= avg ? (uint16_t)(avg + ((uint16_t)(v - avg) >> shift)) : (uint16_t)(avg - ((uint16_t)(avg - v) >> shift));
 }
 
-PW_SETUP uint8_t clampCount(uint16_t n, uint8_t max) { return (uint8_t)(n < 1 ? 1 : n > max ? max : n); }
+PW_OUT_OF_LINE uint8_t clampCount(uint16_t n, uint8_t max) { return (uint8_t)(n < 1 ? 1 : n > max ? max : n); }
 
 }  // namespace
 

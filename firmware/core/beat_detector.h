@@ -4,15 +4,16 @@
 // The method is Hamilton & Tompkins' (1986) refinement of Pan & Tompkins (1985), with recursive
 // filters where they used delay lines, so the state stays small:
 //   decimation to ~250 Hz (ECG) or ~62 Hz (PPG) -> band-pass (two low-pass and one high-pass
-//   exponential stage) -> slope (a difference over ~16 ms) -> |slope| (ECG) or the upstroke (PPG)
-//   -> moving-window integration (80 ms ECG, 150 ms PPG) -> peaks (the feature falls to half, or
-//   holds for 95 ms) -> the larger of two peaks within the refractory period wins ->
-//   baseline-shift check (a QRS has a rise and a fall of the raw signal close together; a step
-//   of the baseline has one) -> threshold between the running signal-peak and noise-peak levels
-//   -> T-wave check (within 360 ms of a beat with under half its steepest slope) -> searchback
-//   at half the threshold after 1.66 regular beat intervals (the regular interval is averaged
-//   over beats within 92..116 % of it, Pan & Tompkins' adaptive RR limits) -> levels re-learnt
-//   after a while without a beat.
+//   exponential stage) -> |slope| over ~16 ms (ECG) or the pulse above its mean (PPG) ->
+//   moving-window integration (80 ms ECG, 150 ms PPG) -> peaks (the feature falls to half, or
+//   holds for 95 ms), each measured from the trough it rose from -> the larger of two peaks
+//   within the refractory period wins -> baseline-shift check (a QRS has a rise and a fall of the
+//   raw signal close together; a step of the baseline has one) -> threshold between the running
+//   signal-peak and noise-peak levels -> T-wave check (within 360 ms of a beat with under half
+//   its steepest slope) -> a peak sooner than 70 % of the regular interval must reach 60 % of the
+//   signal level -> searchback at half the threshold after 1.66 regular intervals (the regular
+//   interval is averaged over beats within 92..116 % of it, Pan & Tompkins' adaptive RR limits)
+//   -> levels learnt again when not even the searchback finds a beat.
 // The raw signal is watched too: clipped at an ADC rail, flat, too weak or too noisy to give a
 // beat, the status says so and no beat and no rate are reported until it is usable again.
 #ifndef PW_BEAT_DETECTOR_H
