@@ -80,7 +80,7 @@ DetectorTuning BeatDetector::defaults(Mode mode) {
   DetectorTuning t;
   t.searchbackPct = 166;  // Pan & Tompkins' "RR missed limit"
   t.tWavePct = 50;        // Pan & Tompkins: a T wave's slope is under half the QRS's
-  t.noisyCrest = 15;
+  t.noisyCrest = 12;
   if (mode == PPG) {
     t.thresholdPct = 31;
     t.tWaveMs = 450;      // the dicrotic wave comes 250..400 ms after the pulse
