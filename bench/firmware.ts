@@ -54,7 +54,7 @@ function measure(board: BoardResult, label: string, signal: string, volts: Float
   const [from, to] = symbolRange(board.elf, 'pw::boardIdle()');
   let bytes = 0;
   const uno = new Uno(program(board), { onByte: () => bytes++, volts: voltsAt(volts) });
-  uno.run(UNO_CLOCK_HZ); // boot and the detector's learning second, not measured
+  uno.run(2 * UNO_CLOCK_HZ); // boot and the detector's two learning seconds, not measured
   bytes = 0;
   const cycles = seconds * UNO_CLOCK_HZ;
   const idle = uno.runCounting(cycles, from, to);

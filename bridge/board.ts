@@ -5,7 +5,7 @@
  * (DiscardLog); "n" and "t" plotted as channels (no hello declared them) are said once.
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_BAUD, DEFAULT_SAMPLES_PER_LINE, MAX_LINE, deviceKeys, type DeviceLine, type HelloLine } from '../shared/index.js';
+import { DEFAULT_BAUD, DEFAULT_SAMPLES_PER_LINE, MAX_LINE, deviceKeys, eventTypes, signalStates, type DeviceLine, type HelloLine, type QualityEvent } from '../shared/index.js';
 import type { LogRecord } from '../shared/log.js';
 import { DiscardLog, framerReason, lineReason, type DiscardReason } from './discard-log.js';
 import { LineDecoder, type DecodedLine, type DecoderCounts } from './line-decoder.js';
@@ -33,6 +33,8 @@ export interface BoardOptions {
   readonly showBad?: number;
   /** Yún library messages (plotly_yun): each to the token it names. Without it they are discarded. */
   readonly legacy?: LegacySink;
+  /** Changes of the signal state are logged at most this often, in ms (default 5000). */
+  readonly qualityLogMs?: number;
 }
 
 export interface BoardStats {
@@ -52,6 +54,15 @@ export interface BoardStats {
 /** Lines held in a reset wait at most (a flood must not grow it). */
 const MAX_HELD = 20_000;
 const GAP_LOG_MS = 5_000;
+/** What each signal state of a quality event means, for a person reading the log. */
+const SIGNAL_MEANING: Record<string, string> = {
+  [signalStates.OK]: 'beats and a rate',
+  [signalStates.LOST]: 'no beat found for a while, or a lead off',
+  [signalStates.NOISY]: 'too noisy to tell beats from noise: no beats or rate until it calms down',
+  [signalStates.FLAT]: 'a flat line (is the sensor connected?): no beats or rate',
+  [signalStates.CLIPPED]: 'at an ADC rail (gain or light too high, or an electrode off): no beats or rate',
+  [signalStates.WEAK]: 'too small to be a heartbeat (check the contact of the sensor): no beats or rate',
+};
 
 type Held = { line: DeviceLine; at: number; stamped: boolean };
 
@@ -73,6 +84,9 @@ export class Board extends EventEmitter<{ log: [LogRecord]; hello: [HelloLine]; 
   /** "n" / "t" keys already said to be channels on this connection. */
   private readonly saidUnstamped = new Set<string>();
   private readonly zonesSaid = new Set<string>();
+  private readonly qualityLogMs: number;
+  /** The device's signal state, and what of it the log has not said yet. */
+  private signal: { state?: string; changes: number; loggedAt: number; unlogged: boolean } = { changes: 0, loggedAt: -Infinity, unlogged: false };
 
   constructor(
     private readonly options: BoardOptions,
@@ -81,6 +95,7 @@ export class Board extends EventEmitter<{ log: [LogRecord]; hello: [HelloLine]; 
     super();
     this.resetWaitMs = options.resetWaitMs ?? 2_000;
     this.legacy = options.legacy;
+    this.qualityLogMs = options.qualityLogMs ?? 5_000;
     this.router = new PointRouter(sinks, options.xMode);
     this.discards = new DiscardLog(() => this.source.name, (r) => this.emit('log', r), { showFirst: options.showBad });
     this.decoder = new LineDecoder((err, text) => {
@@ -179,6 +194,8 @@ export class Board extends EventEmitter<{ log: [LogRecord]; hello: [HelloLine]; 
 
   private route(decoded: DecodedLine, at: number, stamped: boolean): void {
     if (decoded.kind === 'hello') this.greet(decoded.line);
+    if (decoded.kind === 'event' && decoded.line[deviceKeys.EVENT] === eventTypes.QUALITY) this.noteSignal(decoded.line as QualityEvent);
+    this.reportSignal();
     const unmapped = this.router.counts.unmapped.length;
     this.router.route(decoded, at, stamped);
     if (this.router.counts.unmapped.length > unmapped) {
@@ -229,6 +246,29 @@ export class Board extends EventEmitter<{ log: [LogRecord]; hello: [HelloLine]; 
     const refused = this.legacy(point.token, point.x, point.y);
     if (refused) return this.discards.add('legacy', refused, text);
     this.legacyPoints++;
+  }
+
+  private noteSignal(q: QualityEvent): void {
+    const state = q[deviceKeys.SIGNAL];
+    if (state === this.signal.state) return;
+    this.signal.state = state;
+    this.signal.changes++;
+    this.signal.unlogged = true;
+  }
+
+  /** The signal state when it changed, at most every qualityLogMs: a signal flapping between states is summed up. */
+  private reportSignal(): void {
+    const s = this.signal;
+    const now = Date.now();
+    if (!s.unlogged || now - s.loggedAt < this.qualityLogMs) return;
+    const more = s.changes > 1 ? ` (${s.changes} changes since the last report)` : '';
+    this.log(s.state === signalStates.OK ? 'info' : 'warn', 'signal', `${this.source.name}: signal ${s.state}: ${SIGNAL_MEANING[s.state!] ?? 'a state this bridge does not know'}${more}`, {
+      signal: s.state,
+      changes: s.changes,
+    });
+    s.loggedAt = now;
+    s.changes = 0;
+    s.unlogged = false;
   }
 
   /** Serial gaps are logged, at most every few seconds (the status line shows them live). */

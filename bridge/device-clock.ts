@@ -16,8 +16,11 @@
 
 const T_MOD = 2 ** 32;
 const T_HALF = 2 ** 31;
-/** "t" going back by more than this is a restart (events may trail samples by less). */
-export const RESTART_MS = 1_000;
+/**
+ * "t" going back by more than this is a restart. Less is not: a beat found by searchback is
+ * sent with its own t, which can be seconds before the sample line just sent.
+ */
+export const RESTART_MS = 10_000;
 
 export class DeviceClock {
   private last: number | undefined;

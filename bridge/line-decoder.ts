@@ -13,6 +13,12 @@ const SEQ_MOD = 65_536;
 /** A jump back (or forward by more than half the range) is a restart, not a loss. */
 const SEQ_HALF = SEQ_MOD / 2;
 
+/** Lines missing between sequence numbers last and n (wrapping), or 'restart' when n went back. */
+function seqGap(last: number, n: number): number | 'restart' {
+  const gap = (n - last - 1 + SEQ_MOD) % SEQ_MOD;
+  return gap < SEQ_HALF ? gap : 'restart';
+}
+
 /**
  * What decodeBytes gives: a device line, or a plain sample line left in the decoder's scan
  * (valid until the next call: copy it with scan.toLine() to keep it).
@@ -129,9 +135,8 @@ export class LineDecoder {
     const last = this.lastSeq;
     this.lastSeq = n;
     if (last === undefined) return;
-    const gap = (n - last - 1 + SEQ_MOD) % SEQ_MOD;
-    if (gap === 0) return;
-    if (gap < SEQ_HALF) this.counts.lost += gap;
-    else this.counts.seqRestarts++;
+    const gap = seqGap(last, n);
+    if (gap === 'restart') this.counts.seqRestarts++;
+    else this.counts.lost += gap;
   }
 }

@@ -32,7 +32,7 @@ void pumpLink() {
 }  // namespace
 
 void setup() {
-  pw::MonitorConfig config = {kModes[PW_APP], PW_RATE_HZ, PW_SAMPLES_PER_LINE, PW_ANALOG_MASK, pw::boardName()};
+  pw::MonitorConfig config = {kModes[PW_APP], PW_RATE_HZ, PW_SAMPLES_PER_LINE, PW_ANALOG_MASK, pw::boardName(), nullptr};
   monitor.begin(config);
   pw::boardBegin(PW_RATE_HZ);
 }

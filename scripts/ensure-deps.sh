@@ -4,6 +4,7 @@
 #   socat                         pseudo-terminals: the simulated board's serial port (the demo), the bridge's serial tests
 # and for the tests also:
 #   g++                           compiles the generated firmware header and the host tests
+#   doctest-dev                   the C++ test framework of the host tests (header only)
 #   gcc-avr avr-libc binutils-avr compiles the header and the firmware for the AVR boards
 #   arduino-core-avr              the Arduino core the AVR firmware builds on (npm run firmware)
 #   chromium                      headless browser for the viewer's and the demo's tests (driven by playwright-core)
@@ -13,7 +14,7 @@ set -euo pipefail
 
 case "${1:-}" in
   start) packages=(socat) ;;
-  test) packages=(socat g++ gcc-avr avr-libc binutils-avr arduino-core-avr chromium systemd psmisc) ;;
+  test) packages=(socat g++ doctest-dev gcc-avr avr-libc binutils-avr arduino-core-avr chromium systemd psmisc) ;;
   *) echo "usage: scripts/ensure-deps.sh start|test" >&2; exit 2 ;;
 esac
 what="plotwire ${1}"

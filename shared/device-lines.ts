@@ -39,8 +39,12 @@ const K = deviceKeys;
 
 /** Values of "ev". */
 export const eventTypes = { BEAT: 'beat', LEAD: 'lead', QUALITY: 'quality', LOG: 'log', DROP: 'drop' } as const;
-/** Values of "sig" in a quality event. */
-export const signalStates = { OK: 'ok', NOISY: 'noisy', FLAT: 'flat', LOST: 'lost' } as const;
+/**
+ * Values of "sig" in a quality event: ok (beats and a rate), lost (no beat found for a while, or
+ * a lead off), and why a signal cannot give a beat: noisy, flat, clipped (at an ADC rail), weak
+ * (too small). The board reports no beat and no rate while the state is not ok.
+ */
+export const signalStates = { OK: 'ok', NOISY: 'noisy', FLAT: 'flat', LOST: 'lost', CLIPPED: 'clipped', WEAK: 'weak' } as const;
 /** Values of "mode" in the hello line. */
 export const firmwareModes = { PPG: 'ppg', ECG: 'ecg', ANALOG: 'analog', MOCK: 'mock' } as const;
 /** Values of "lvl" in a log event. */
@@ -113,8 +117,10 @@ const event = <P extends Record<string, TSchema>>(type: string, props: P) =>
   );
 
 export const BeatEvent = event(eventTypes.BEAT, {
-  [K.BPM]: Type.Number({ minimum: 0, maximum: 400, description: 'the heart rate in beats per minute: a number from 0 to 400' }),
-  [K.IBI]: Type.Integer({ minimum: 0, maximum: 65535, description: 'the interval since the previous beat in ms: an integer from 0 to 65535' }),
+  [K.BPM]: Type.Optional(Type.Number({ minimum: 0, maximum: 400, description: 'the heart rate in beats per minute (absent until one is known): a number from 0 to 400' })),
+  [K.IBI]: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'the interval since the previous beat in ms (absent for the first beat after a gap): an integer from 0 to 65535' }),
+  ),
 });
 export const LeadEvent = event(eventTypes.LEAD, {
   [K.OFF]: Type.Boolean({ description: 'true or false: whether an electrode is off' }),
@@ -122,7 +128,7 @@ export const LeadEvent = event(eventTypes.LEAD, {
 export const QualityEvent = event(eventTypes.QUALITY, {
   [K.SIGNAL]: oneOf(signalStates, 'the signal state'),
   [K.QUALITY]: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'the signal quality: an integer from 0 to 100' })),
-  [K.BPM]: Type.Optional(Type.Number({ minimum: 0, maximum: 400, description: 'the heart rate now (0 while there is no signal): a number from 0 to 400' })),
+  [K.BPM]: Type.Optional(Type.Number({ minimum: 0, maximum: 400, description: 'the heart rate now (absent while none is known): a number from 0 to 400' })),
 });
 export const LogEvent = event(eventTypes.LOG, {
   [K.LEVEL]: Type.Optional(oneOf(logLevels, 'the log level')),

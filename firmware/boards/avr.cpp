@@ -8,6 +8,7 @@
 #include <avr/sleep.h>
 
 #include "board.h"
+#include "lead_off.h"
 
 namespace pw {
 
@@ -36,40 +37,26 @@ void startConversion(uint8_t channel) {
   ADCSRA |= (1 << ADSC);
 }
 
-bool leadOff() {
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_PLUS_PIN >= 0
-  if (digitalRead(PW_LEAD_OFF_PLUS_PIN) == HIGH) return true;
-#endif
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_MINUS_PIN >= 0
-  if (digitalRead(PW_LEAD_OFF_MINUS_PIN) == HIGH) return true;
-#endif
-  return false;
-}
+// Timer1's clock select CS12..CS10 = 1, 2, 3, 4 divides the clock by 2^0, 2^3, 2^6, 2^8.
+uint8_t prescaleShift(uint8_t clockSelect) { return clockSelect == 4 ? 8 : (uint8_t)(3 * (clockSelect - 1)); }
 
 }  // namespace
 
 void boardBegin(uint16_t rateHz) {
   PW_SERIAL.begin(PW_BAUD);
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_PLUS_PIN >= 0
-  pinMode(PW_LEAD_OFF_PLUS_PIN, INPUT);
-#endif
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_MINUS_PIN >= 0
-  pinMode(PW_LEAD_OFF_MINUS_PIN, INPUT);
-#endif
+  leadOffBegin();
   inputsOfChannels(inputs);
   // ADC on, interrupt on completion, clock /128 (125 kHz at 16 MHz: a conversion takes 104 us).
   ADCSRA = (1 << ADEN) | (1 << ADIE) | (1 << ADPS2) | (1 << ADPS1) | (1 << ADPS0);
 
-  // Timer1 in CTC mode: prescaler 8 down to 31 Hz, 64 below.
-  uint32_t ticks = F_CPU / 8u / rateHz;
-  uint8_t prescaler = (1 << CS11);
-  if (ticks > 65536u) {
-    ticks = F_CPU / 64u / rateHz;
-    prescaler = (1 << CS11) | (1 << CS10);
-  }
+  // Timer1 in CTC mode with the smallest prescaler whose compare value fits 16 bits: the finest
+  // period the timer can make, at any rate from 1 Hz (/256: 62500 ticks) up (/1: 32000 at 500 Hz).
+  uint8_t clockSelect = 1;
+  uint32_t ticks;
+  while ((ticks = ((F_CPU >> prescaleShift(clockSelect)) + rateHz / 2u) / rateHz) > 65536u && clockSelect < 4) ++clockSelect;
   noInterrupts();
   TCCR1A = 0;
-  TCCR1B = (1 << WGM12) | prescaler;
+  TCCR1B = (uint8_t)((1 << WGM12) | clockSelect);
   TCNT1 = 0;
   OCR1A = (uint16_t)(ticks - 1u);
   TIMSK1 = (1 << OCIE1A);
@@ -93,7 +80,9 @@ bool boardLinkOpened() {
 #if defined(USBCON)
   static bool open = false;
   if ((const void*)&PW_SERIAL != (const void*)&Serial) return false;  // Serial1 to the Yún's Linux side
-  bool now = (bool)Serial;  // DTR: a program has the port open
+  // DTR: a program has the port open. Not (bool)Serial: the CDC's operator bool waits 10 ms
+  // each time, most of a loop pass at 500 Hz.
+  bool now = Serial.dtr();
   bool rose = now && !open;
   open = now;
   return rose;
@@ -139,7 +128,7 @@ ISR(ADC_vect) {
     pw::startConversion(c);
     return;
   }
-  pw::frame.leadOff = pw::leadOff();
+  pw::frame.leadOff = pw::leadOffNow();
   pw::boardRing.push(pw::frame);
 }
 

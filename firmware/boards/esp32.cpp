@@ -6,6 +6,7 @@
 #include <Arduino.h>
 
 #include "board.h"
+#include "lead_off.h"
 
 namespace pw {
 
@@ -38,13 +39,7 @@ void sampleForever(void*) {
       frame.value[c] = (uint16_t)(analogRead(pins[c]) >> 2);  // 12 bits -> 10
 #endif
     }
-    frame.leadOff = false;
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_PLUS_PIN >= 0
-    frame.leadOff = frame.leadOff || digitalRead(PW_LEAD_OFF_PLUS_PIN) == HIGH;
-#endif
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_MINUS_PIN >= 0
-    frame.leadOff = frame.leadOff || digitalRead(PW_LEAD_OFF_MINUS_PIN) == HIGH;
-#endif
+    frame.leadOff = leadOffNow();
     portENTER_CRITICAL(&overrunLock);
     boardRing.push(frame);
     portEXIT_CRITICAL(&overrunLock);
@@ -58,12 +53,7 @@ void boardBegin(uint16_t rateHz) {
   analogReadResolution(12);
   inputsOfChannels(pins);
   for (uint8_t c = 0; c < PW_CHANNELS; ++c) pins[c] = kAnalogPins[pins[c]];
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_PLUS_PIN >= 0
-  pinMode(PW_LEAD_OFF_PLUS_PIN, INPUT);
-#endif
-#if PW_APP == PW_APP_ECG && PW_LEAD_OFF_MINUS_PIN >= 0
-  pinMode(PW_LEAD_OFF_MINUS_PIN, INPUT);
-#endif
+  leadOffBegin();
   xTaskCreatePinnedToCore(sampleForever, "plotwire-sampler", 2048, nullptr, configMAX_PRIORITIES - 1, &samplerTask, 1);
 #if ESP_ARDUINO_VERSION_MAJOR >= 3
   timer = timerBegin(1000000);  // 1 MHz ticks

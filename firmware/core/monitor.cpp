@@ -23,6 +23,8 @@ const char* statusName(uint8_t s) {
     case BeatDetector::OK: return PW_FLASH(PW_SIG_OK);
     case BeatDetector::NOISY: return PW_FLASH(PW_SIG_NOISY);
     case BeatDetector::FLAT: return PW_FLASH(PW_SIG_FLAT);
+    case BeatDetector::CLIPPED: return PW_FLASH(PW_SIG_CLIPPED);
+    case BeatDetector::WEAK: return PW_FLASH(PW_SIG_WEAK);
     default: return PW_FLASH(PW_SIG_LOST);
   }
 }
@@ -57,7 +59,10 @@ void Monitor::begin(const MonitorConfig& config, uint16_t firstSeq, uint32_t sta
   mockPhaseMs_ = 0;
   leadOff_ = false;
   reportedStatus_ = kNoStatus;
-  if (!analog) detector_.begin(cfg_.mode == AppMode::PPG ? BeatDetector::PPG : BeatDetector::ECG, cfg_.rateHz);
+  if (!analog) {
+    BeatDetector::Mode mode = cfg_.mode == AppMode::PPG ? BeatDetector::PPG : BeatDetector::ECG;
+    detector_.begin(mode, cfg_.rateHz, cfg_.tuning ? *cfg_.tuning : BeatDetector::defaults(mode));
+  }
 
   uint8_t asked = cfg_.samplesPerLine;
   uint8_t spl = asked == 0 ? 1 : asked;
@@ -121,8 +126,10 @@ void Monitor::sendHello() {
   w_.u32(cfg_.samplesPerLine);
   w_.key(PW_FLASH(PW_KEY_MODE));
   w_.str(modeName(cfg_.mode));
-  // The hello is not numbered: "n" counts the lines after it.
-  if (w_.end()) out_.push(w_.data(), w_.length());
+  // The hello is not numbered: "n" counts the lines after it. A newline goes first: after a reset
+  // in the middle of a line, the reader would otherwise see the hello glued to the cut line.
+  const char newline = '\n';
+  if (w_.end() && out_.push(&newline, 1)) out_.push(w_.data(), w_.length());
 }
 
 void Monitor::stamp(uint32_t ms) {
@@ -191,11 +198,19 @@ void Monitor::sendBeat(const BeatDetector::Beat& beat) {
   startLine();
   uint32_t agoMs = (uint32_t)beat.age * 1000u / cfg_.rateHz;
   event(PW_FLASH(PW_EV_BEAT), nowMs_ - agoMs);
-  w_.key(PW_FLASH(PW_KEY_BPM));
-  w_.tenths(beat.bpmX10);
-  w_.key(PW_FLASH(PW_KEY_IBI));
-  w_.u32(beat.ibiMs);
+  // A rate or an interval not known yet is left out: a 0 would plot as a drop to zero.
+  bpm(beat.bpmX10);
+  if (beat.ibiMs != 0) {
+    w_.key(PW_FLASH(PW_KEY_IBI));
+    w_.u32(beat.ibiMs);
+  }
   send();
+}
+
+void Monitor::bpm(uint16_t bpmX10) {
+  if (bpmX10 == 0) return;
+  w_.key(PW_FLASH(PW_KEY_BPM));
+  w_.tenths(bpmX10);
 }
 
 void Monitor::sendQuality() {
@@ -205,8 +220,7 @@ void Monitor::sendQuality() {
   w_.str(statusName(detector_.status()));
   w_.key(PW_FLASH(PW_KEY_QUALITY));
   w_.u32(detector_.quality());
-  w_.key(PW_FLASH(PW_KEY_BPM));
-  w_.tenths(detector_.bpmX10());
+  bpm(detector_.bpmX10());
   if (send()) reportedStatus_ = detector_.status();
 }
 

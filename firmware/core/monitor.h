@@ -22,6 +22,8 @@ struct MonitorConfig {
   // ANALOG: bit i set samples Ai (A0..A5), one channel each, in pin order. Other modes: 1 channel.
   uint8_t analogMask;
   const char* board;  // flash string
+  // The beat detector's parameters; null: its defaults (what the firmware runs).
+  const DetectorTuning* tuning;
 };
 
 class Monitor {
@@ -64,6 +66,7 @@ class Monitor {
   void warn(const char* before, uint32_t count, const char* after);
   void sendSamples();
   void sendBeat(const BeatDetector::Beat& beat);
+  void bpm(uint16_t bpmX10);
   void sendQuality();
   void sendLead(bool off);
   void channelName(uint8_t index);

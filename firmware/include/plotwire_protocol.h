@@ -43,13 +43,13 @@
 #define PW_KEY_TIME "t"
 /* the event type: one of beat, lead, quality, log, drop */
 #define PW_KEY_EVENT "ev"
-/* the heart rate in beats per minute: a number from 0 to 400 */
+/* the heart rate in beats per minute (absent until one is known): a number from 0 to 400 */
 #define PW_KEY_BPM "bpm"
-/* the interval since the previous beat in ms: an integer from 0 to 65535 */
+/* the interval since the previous beat in ms (absent for the first beat after a gap): an integer from 0 to 65535 */
 #define PW_KEY_IBI "ibi"
 /* true or false: whether an electrode is off */
 #define PW_KEY_OFF "off"
-/* the signal state: one of ok, noisy, flat, lost */
+/* the signal state: one of ok, noisy, flat, lost, clipped, weak */
 #define PW_KEY_SIGNAL "sig"
 /* the signal quality: an integer from 0 to 100 */
 #define PW_KEY_QUALITY "q"
@@ -81,6 +81,10 @@
 #define PW_SIG_FLAT "flat"
 /* signal state "lost" */
 #define PW_SIG_LOST "lost"
+/* signal state "clipped" */
+#define PW_SIG_CLIPPED "clipped"
+/* signal state "weak" */
+#define PW_SIG_WEAK "weak"
 
 /* Firmware modes (values of "mode") */
 /* mode "ppg" */

@@ -6,7 +6,9 @@
  *
  * The analog front end is modelled once, here, for the simulator and the evaluation alike:
  * ECG like an AD8232 board (x500 into the middle of a 5 V ADC, ~102 counts per mV); PPG like a
- * Pulse Sensor (more blood reads higher, AC-coupled at 0.5 Hz, around mid-scale).
+ * Pulse Sensor (more blood reads higher, AC-coupled at 0.5 Hz, around mid-scale), whose output
+ * pins at the supply when its sensor saturates (too much light or gain): a camera frame at full
+ * scale reads as the ADC's top rail.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -22,6 +24,8 @@ const MITDB_BASELINE = 1024;
 const ECG_VOLTS_PER_MV = 0.5;
 const PPG_VOLTS_PER_UNIT = 0.25;
 const PPG_HIGH_PASS_HZ = 0.5;
+/** A camera channel's full scale (8 bits): a frame this bright is a saturated sensor. */
+export const CAMERA_FULL_SCALE = 255;
 const MID_VOLTS = ADC_REFERENCE_VOLTS / 2;
 
 export class RecordingError extends PlotwireError {
@@ -172,10 +176,11 @@ export function ppgVolts(timeMs: ArrayLike<number>, red: ArrayLike<number>, rate
   let prev = -x[0]!;
   let hp = 0;
   for (let i = 0; i < x.length; i++) {
+    const saturated = x[i]! >= CAMERA_FULL_SCALE - 0.5;
     const v = -x[i]!;
     hp = a * (hp + v - prev);
     prev = v;
-    x[i] = MID_VOLTS + hp * PPG_VOLTS_PER_UNIT;
+    x[i] = saturated ? ADC_REFERENCE_VOLTS : MID_VOLTS + hp * PPG_VOLTS_PER_UNIT;
   }
   return x;
 }

@@ -14,7 +14,7 @@ struct Harness {
       : store(outboxBytes), out(store.data(), outboxBytes), mon(out, line, sizeof line, pending, pendingCapacity) {}
 
   void begin(pw::AppMode mode, uint16_t rate = 500, uint8_t spl = 5, uint8_t mask = 1, uint16_t seq = 0, uint32_t ms = 0) {
-    pw::MonitorConfig c = {mode, rate, spl, mask, "test"};
+    pw::MonitorConfig c = {mode, rate, spl, mask, "test", nullptr};
     mon.begin(c, seq, ms);
     if (autoDrain) drain();
   }
@@ -27,11 +27,13 @@ struct Harness {
     const char* p = nullptr;
     while (uint16_t n = out.peek(&p)) {
       partial.append(p, n);
+      raw.append(p, n);
       out.consume(n);
     }
     size_t nl;
+    // Empty lines are left out, as the bridge's framer does.
     while ((nl = partial.find('\n')) != std::string::npos) {
-      lines.push_back(partial.substr(0, nl));
+      if (nl != 0) lines.push_back(partial.substr(0, nl));
       partial.erase(0, nl + 1);
     }
   }
@@ -50,6 +52,7 @@ struct Harness {
   pw::Monitor mon;
   std::vector<std::string> lines;
   std::string partial;
+  std::string raw;  // every byte, as sent
   bool autoDrain = true;
 };
 

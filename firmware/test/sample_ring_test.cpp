@@ -1,7 +1,7 @@
-#include "check.h"
+#include <doctest/doctest.h>
 #include "sample_ring.h"
 
-TEST(ring_keeps_order_across_index_wrap) {
+TEST_CASE("ring keeps order across index wrap") {
   pw::SampleRing<2, 4> ring;
   pw::Frame<2> f, g;
   uint16_t next = 0, expect = 0;
@@ -25,7 +25,7 @@ TEST(ring_keeps_order_across_index_wrap) {
   CHECK_EQ(ring.takeOverruns(), 0);
 }
 
-TEST(a_full_ring_refuses_frames_and_counts_them) {
+TEST_CASE("a full ring refuses frames and counts them") {
   pw::SampleRing<1, 4> ring;  // holds 3
   pw::Frame<1> f = {{7}, false};
   for (int i = 0; i < 10; ++i) ring.push(f);

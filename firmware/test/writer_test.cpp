@@ -1,4 +1,8 @@
-#include "check.h"
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+
 #include "line_writer.h"
 #include "outbox.h"
 #include "plotwire_protocol.h"
@@ -8,7 +12,7 @@ using pw::Outbox;
 
 static std::string text(const LineWriter& w) { return std::string(w.data(), w.length()); }
 
-TEST(writer_builds_an_object_with_keys_from_the_header) {
+TEST_CASE("writer builds an object with keys from the header") {
   char buf[64];
   LineWriter w(buf, sizeof buf);
   w.begin();
@@ -21,10 +25,10 @@ TEST(writer_builds_an_object_with_keys_from_the_header) {
   w.key(PW_KEY_OFF);
   w.boolean(true);
   CHECK(w.end());
-  CHECK_STR(text(w), "{\"n\":65535,\"t\":4294967295,\"bpm\":72.5,\"off\":true}\n");
+  CHECK_EQ(text(w), "{\"n\":65535,\"t\":4294967295,\"bpm\":72.5,\"off\":true}\n");
 }
 
-TEST(writer_prints_zero_and_arrays) {
+TEST_CASE("writer prints zero and arrays") {
   char buf[64];
   LineWriter w(buf, sizeof buf);
   w.begin();
@@ -37,20 +41,20 @@ TEST(writer_prints_zero_and_arrays) {
   w.key(PW_KEY_BPM);
   w.tenths(0);
   CHECK(w.end());
-  CHECK_STR(text(w), "{\"ecg\":[0,1023],\"bpm\":0.0}\n");
+  CHECK_EQ(text(w), "{\"ecg\":[0,1023],\"bpm\":0.0}\n");
 }
 
-TEST(writer_escapes_strings) {
+TEST_CASE("writer escapes strings") {
   char buf[64];
   LineWriter w(buf, sizeof buf);
   w.begin();
   w.key(PW_KEY_MESSAGE);
   w.strRam("a\"b\\c\nd\x01");
   CHECK(w.end());
-  CHECK_STR(text(w), "{\"msg\":\"a\\\"b\\\\c\\u000ad\\u0001\"}\n");
+  CHECK_EQ(text(w), "{\"msg\":\"a\\\"b\\\\c\\u000ad\\u0001\"}\n");
 }
 
-TEST(writer_marks_a_line_that_does_not_fit_and_never_writes_past_its_buffer) {
+TEST_CASE("writer marks a line that does not fit and never writes past its buffer") {
   char buf[16 + 4];
   std::memset(buf, 'X', sizeof buf);
   LineWriter w(buf, 16);
@@ -60,16 +64,16 @@ TEST(writer_marks_a_line_that_does_not_fit_and_never_writes_past_its_buffer) {
   CHECK(!w.end());
   CHECK(w.overflowed());
   CHECK_EQ(w.length(), 16);
-  CHECK_STR(std::string(buf + 16, 4), "XXXX");
+  CHECK_EQ(std::string(buf + 16, 4), "XXXX");
   // The next line starts clean.
   w.begin();
   w.key(PW_KEY_SEQ);
   w.u32(1);
   CHECK(w.end());
-  CHECK_STR(text(w), "{\"n\":1}\n");
+  CHECK_EQ(text(w), "{\"n\":1}\n");
 }
 
-TEST(outbox_takes_whole_lines_or_nothing) {
+TEST_CASE("outbox takes whole lines or nothing") {
   char store[10];
   Outbox o(store, sizeof store);
   CHECK(o.push("abcdef", 6));
@@ -80,7 +84,7 @@ TEST(outbox_takes_whole_lines_or_nothing) {
   CHECK(!o.push("k", 1));
 }
 
-TEST(outbox_wraps_around_and_keeps_order) {
+TEST_CASE("outbox wraps around and keeps order") {
   char store[8];
   Outbox o(store, sizeof store);
   std::string got;
@@ -99,17 +103,17 @@ TEST(outbox_wraps_around_and_keeps_order) {
   }
   std::string want;
   for (int round = 0; round < 20; ++round) want += "12345";
-  CHECK_STR(got, want);
+  CHECK_EQ(got, want);
   CHECK_EQ(o.used(), 0);
 }
 
-TEST(writer_prints_every_magnitude) {
+TEST_CASE("writer prints every magnitude") {
   const uint32_t values[] = {0, 9, 10, 99, 100, 65535, 65536, 99999, 100000, 4294901759UL, 4294967295UL, 1000000000UL, 10000, 70000};
   for (uint32_t v : values) {
     char buf[16];
     LineWriter w(buf, sizeof buf);
     w.begin();
     w.u32(v);
-    CHECK_STR(std::string(w.data() + 1, w.length() - 1), std::to_string(v));
+    CHECK_EQ(std::string(w.data() + 1, w.length() - 1), std::to_string(v));
   }
 }

@@ -177,7 +177,7 @@ async function emptySketchSize(dir: string, t: AvrTarget, archive: string): Prom
   return (await linkAvr(emptyDir, [obj], archive, t)).size;
 }
 
-async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName: string, variant?: { name: string; flags: string[] }): Promise<BoardResult & { empty: Size }> {
+async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName: string, variant?: { name: string; flags: string[] }): Promise<BoardResult & { empty?: Size }> {
   const env = readEnv(sections, envName);
   const t = avrTarget(env);
   const dir = join(BUILD_DIR, variant ? `${envName}-${variant.name}` : envName);
@@ -185,12 +185,14 @@ async function buildAvr(sections: ReturnType<typeof readPlatformioIni>, envName:
   const srcDir = join(ROOT, sections.get('platformio')?.get('src_dir') ?? 'src');
   const includeDir = join(ROOT, sections.get('platformio')?.get('include_dir') ?? 'include');
   const flags = [`-I${includeDir}`, ...env.list('build_flags').map((f) => (f.startsWith('-I') ? `-I${join(ROOT, f.slice(2))}` : f)), ...(variant?.flags ?? [])];
-  const archive = await coreArchive(dir, t);
+  // Variants share the env's core: the same target, the same flags.
+  const archive = await coreArchive(join(BUILD_DIR, envName), t);
   const sources = sourcesOf(srcDir, env.list('build_src_filter'));
   const objects = sources.map((s) => join(dir, objName(s)));
   await pool(sources, (s) => compileAvr(s, join(dir, objName(s)), t, [...flags, ...env.list('build_src_flags')]));
   const linked = await linkAvr(dir, objects, archive, t);
-  const empty = await emptySketchSize(dir, t, archive);
+  // What the core alone costs sets a board's budget; a variant has none of its own.
+  const empty = variant ? undefined : await emptySketchSize(dir, t, archive);
   return { env: envName, ...linked, budget: { ...BUDGET }, withinBudget: true, empty };
 }
 
@@ -213,28 +215,62 @@ export async function buildReplay(): Promise<string> {
   return out;
 }
 
-/** The core's host unit tests (firmware/test), with AddressSanitizer and UBSan; returns the binary. */
+/** The core's host unit tests (firmware/test, doctest), with AddressSanitizer and UBSan; returns the binary. */
 export async function buildHostTests(): Promise<string> {
   const out = join(BUILD_DIR, 'native/tests');
   mkdirSync(join(BUILD_DIR, 'native'), { recursive: true });
   const dirs = ['firmware/core', 'firmware/test'].map((d) => join(ROOT, d));
   const sources = dirs.flatMap((d) => readdirSync(d).filter((n) => n.endsWith('.cpp')).map((n) => join(d, n)));
   await tool('g++', [
-    '-std=c++11', '-g', '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer',
+    // -O0: with doctest and the sanitizers, -O1 takes twice as long to build as the tests take to run.
+    '-std=c++11', '-g', '-O0', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer',
     '-Wall', '-Wextra', '-Werror', `-I${join(ROOT, 'firmware/include')}`, ...dirs.map((d) => `-I${d}`), '-o', out, ...sources,
+  ]);
+  return out;
+}
+
+/**
+ * The ESP32 firmware ([env:esp32]'s sources and flags: main.cpp, the core, boards/esp32.cpp) built
+ * with g++ against a stand-in of the arduino-esp32 API it uses (firmware/test/esp32), for that
+ * core's major version (2 and 3 differ in the timer API), with its tests; returns the binary.
+ * extraDefines replace the env's defines of the same name.
+ */
+export async function buildEsp32StandIn(major: 2 | 3, extraDefines: readonly string[] = []): Promise<string> {
+  const sections = readPlatformioIni(join(ROOT, 'platformio.ini'));
+  const env = readEnv(sections, 'esp32');
+  const srcDir = join(ROOT, sections.get('platformio')?.get('src_dir') ?? 'src');
+  const includeDir = join(ROOT, sections.get('platformio')?.get('include_dir') ?? 'include');
+  const standIn = join(ROOT, 'firmware/test/esp32');
+  const out = join(BUILD_DIR, `esp32-stand-in-${major}/tests`);
+  mkdirSync(join(BUILD_DIR, `esp32-stand-in-${major}`), { recursive: true });
+  const defined = (flag: string): string | undefined => /^-D([A-Za-z_]\w*)/.exec(flag)?.[1];
+  const replaced = new Set(extraDefines.map(defined));
+  const flags = env
+    .list('build_flags')
+    .filter((f) => !replaced.has(defined(f)))
+    .map((f) => (f.startsWith('-I') ? `-I${join(ROOT, f.slice(2))}` : f));
+  const sources = [
+    ...sourcesOf(srcDir, env.list('build_src_filter')),
+    ...readdirSync(standIn).filter((n) => n.endsWith('.cpp')).map((n) => join(standIn, n)),
+    join(ROOT, 'firmware/test/main.cpp'),
+  ];
+  await tool('g++', [
+    major >= 3 ? '-std=gnu++17' : '-std=gnu++11', '-g', '-O0', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
+    '-DARDUINO_ARCH_ESP32', `-DESP_ARDUINO_VERSION_MAJOR=${major}`, ...extraDefines,
+    `-I${standIn}`, `-I${includeDir}`, `-I${srcDir}`, ...flags, ...env.list('build_src_flags'), '-o', out, ...sources,
   ]);
   return out;
 }
 
 export async function buildAll(envs: readonly string[] = ['uno', 'yun']): Promise<{ boards: BoardResult[]; replay: string }> {
   const sections = readPlatformioIni(join(ROOT, 'platformio.ini'));
-  const built: (BoardResult & { empty: Size })[] = [];
+  const built: (BoardResult & { empty?: Size })[] = [];
   for (const e of envs) built.push(await buildAvr(sections, e));
   // The Yún's budget is the Uno's plus its USB stack: what an empty sketch costs more there.
   const unoEmpty = built.find((b) => b.env === 'uno')?.empty ?? (envs.includes('yun') ? (await buildAvr(sections, 'uno')).empty : undefined);
   const boards = built.map(({ empty, ...b }) => {
     const budget = { ...BUDGET };
-    if (b.env !== 'uno' && unoEmpty) {
+    if (b.env !== 'uno' && unoEmpty && empty) {
       budget.flash += Math.max(0, empty.flash - unoEmpty.flash);
       budget.ram += Math.max(0, empty.ram - unoEmpty.ram);
     }

@@ -21,6 +21,10 @@ export interface ReplayOptions {
   readonly samplesPerLine?: number;
   /** Per sample, whether the lead-off input is set. */
   readonly leadOff?: ArrayLike<boolean>;
+  /** Beat detector parameters by name (replay --params lists them); the rest keep the defaults. */
+  readonly params?: Readonly<Record<string, number>>;
+  /** Only the hello and the event lines (what a scorer needs), not the sample lines. */
+  readonly eventsOnly?: boolean;
 }
 
 export function replayArgs(o: ReplayOptions): string[] {
@@ -28,13 +32,48 @@ export function replayArgs(o: ReplayOptions): string[] {
   if (o.rateHz !== undefined) args.push('--rate', String(o.rateHz));
   if (o.mode !== undefined) args.push('--mode', o.mode);
   if (o.samplesPerLine !== undefined) args.push('--spl', String(o.samplesPerLine));
+  for (const [name, value] of Object.entries(o.params ?? {})) args.push('--param', `${name}=${value}`);
+  if (o.eventsOnly) args.push('--events');
   return args;
 }
 
-/** The raw text lines replay prints for these samples. */
-export async function replayLines(codes: ArrayLike<number>, options: ReplayOptions = {}): Promise<string[]> {
+/** The beat detector's parameters for a mode: the firmware's defaults, or with params applied. */
+export async function replayParams(mode: 'ecg' | 'ppg', params: Readonly<Record<string, number>> = {}): Promise<Record<string, number>> {
+  const [line] = await runReplay([...replayArgs({ mode, params }), '--params'], Buffer.alloc(0));
+  return JSON.parse(line!) as Record<string, number>;
+}
+
+/**
+ * Samples as replay reads them. A caller that replays the same samples many times (with other
+ * parameters) encodes them once.
+ */
+export function encodeSamples(codes: ArrayLike<number>, leadOff?: ArrayLike<boolean>): Buffer {
+  // Digits written straight into bytes: building strings took longer than the replay itself.
+  const out = Buffer.allocUnsafe(codes.length * 7);
+  let at = 0;
+  for (let k = 0; k < codes.length; k++) {
+    const v = codes[k]!;
+    if (v >= 1000) out[at++] = 48 + Math.floor(v / 1000);
+    if (v >= 100) out[at++] = 48 + (Math.floor(v / 100) % 10);
+    if (v >= 10) out[at++] = 48 + (Math.floor(v / 10) % 10);
+    out[at++] = 48 + (v % 10);
+    if (leadOff?.[k]) {
+      out[at++] = 32;
+      out[at++] = 49;
+    }
+    out[at++] = 10;
+  }
+  return out.subarray(0, at);
+}
+
+/** The raw text lines replay prints for these samples (or samples already encoded). */
+export function replayLines(samples: ArrayLike<number> | Buffer, options: ReplayOptions = {}): Promise<string[]> {
+  return runReplay(replayArgs(options), Buffer.isBuffer(samples) ? samples : encodeSamples(samples, options.leadOff));
+}
+
+async function runReplay(args: string[], input: Buffer): Promise<string[]> {
   if (!existsSync(REPLAY_PATH)) throw new MissingFileError(`${REPLAY_PATH} is missing: run npm run firmware first`);
-  const child = spawn(REPLAY_PATH, replayArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(REPLAY_PATH, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -43,28 +82,22 @@ export async function replayLines(codes: ArrayLike<number>, options: ReplayOptio
     child.once('error', reject);
     child.once('close', (code) => resolve(code ?? 1));
   });
-  // Written in chunks so a long recording never sits in memory as one string.
-  const chunk = 65536;
-  for (let i = 0; i < codes.length; i += chunk) {
-    let text = '';
-    const end = Math.min(codes.length, i + chunk);
-    for (let k = i; k < end; k++) text += options.leadOff?.[k] ? `${codes[k]} 1\n` : `${codes[k]}\n`;
-    if (!child.stdin.write(text)) await new Promise((r) => child.stdin.once('drain', r));
-  }
-  child.stdin.end();
+  // replay may exit early on a bad line: a write after that is not an error of ours.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(input);
   const code = await done;
   if (code !== 0) throw new ReplayError(`replay exited with ${code}: ${Buffer.concat(err).toString().trim()}`);
   return Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '');
 }
 
 /** The lines replay prints, decoded and validated against the protocol. */
-export async function replayDecoded(codes: ArrayLike<number>, options: ReplayOptions = {}): Promise<DeviceLine[]> {
-  return (await replayLines(codes, options)).map(decodeDeviceLine);
+export async function replayDecoded(samples: ArrayLike<number> | Buffer, options: ReplayOptions = {}): Promise<DeviceLine[]> {
+  return (await replayLines(samples, options)).map(decodeDeviceLine);
 }
 
 /** The beat events among decoded lines: their device time (ms) and what they carry. */
-export function beatsOf(lines: DeviceLine[]): { t: number; bpm: number; ibi: number }[] {
-  const beats: { t: number; bpm: number; ibi: number }[] = [];
+export function beatsOf(lines: DeviceLine[]): { t: number; bpm?: number; ibi?: number }[] {
+  const beats: { t: number; bpm?: number; ibi?: number }[] = [];
   for (const l of lines) {
     if (l.kind !== 'event' || l.line.ev !== 'beat') continue;
     const beat = l.line as BeatEvent;

@@ -39,6 +39,22 @@ describe('DeviceClock', () => {
     expect(c.wallTime(5, 20_000)).toBe(20_000);
   });
 
+  it('anchors again when t goes back (the board reset, its hello lost), after the points already given out', () => {
+    const c = new DeviceClock();
+    c.wallTime(0, 10_000);
+    // A backlog read at once: a minute of device time arrives in 100 ms, running ahead.
+    expect(c.wallTime(60_000, 10_100)).toBe(70_000);
+    c.gave(70_000);
+    // The board starts over at t = 5: not a minute in the past, and not before what was given out.
+    expect(c.wallTime(5, 10_200)).toBe(70_001);
+    expect(c.wallTime(15, 10_210)).toBe(70_011);
+    expect(c.restarts).toBe(1);
+    // A beat's t a few seconds before the last sample's is no restart.
+    c.wallTime(4_000, 14_200);
+    expect(c.wallTime(1_500, 14_210)).toBe(71_496);
+    expect(c.restarts).toBe(1);
+  });
+
   it('never goes back when the device runs ahead of arrival', () => {
     const c = new DeviceClock(100, 1000);
     c.wallTime(0, 10_000);
@@ -87,6 +103,23 @@ describe('PointRouter', () => {
     const { router, got } = collect();
     router.route(decodeDeviceLine('{"temp":21.5}'), at + 1234.5);
     expect(got.temp).toEqual([[at + 1234.5, 21.5]]);
+  });
+
+  it('after a reset (a hello, or n starting over) anchors again, after the last point of the last line', () => {
+    const { router, got } = collect();
+    const hello = decodeDeviceLine('{"hello":1,"fw":"1","board":"uno","rate":500,"ch":["ecg"],"spl":3}');
+    router.route(hello, at);
+    // Read late and at once: device time ran ahead of arrival, to at + 20 ms for the last sample.
+    router.route(decodeDeviceLine('{"n":0,"t":0,"ecg":[1,2,3]}'), at);
+    router.route(decodeDeviceLine('{"n":1,"t":14,"ecg":[4,5,6]}'), at + 1);
+    router.route(hello, at + 2);
+    router.route(decodeDeviceLine('{"n":0,"t":0,"ecg":[7,8,9]}'), at + 2);
+    // n starts over (its hello lost), t only a little back: a reset all the same (the board's
+    // decoder sees n start over and tells the router).
+    router.restarted();
+    router.route(decodeDeviceLine('{"n":0,"t":2,"ecg":[10,11,12]}'), at + 40);
+    const xs = got.ecg!.map(([x]) => x as number);
+    expect(xs).toEqual([0, 2, 4, 14, 16, 18, 19, 21, 23, 40, 42, 44].map((ms) => at + ms));
   });
 });
 

@@ -24,6 +24,8 @@ describe('firmware build configuration', () => {
     expect(readEnv(ini, 'uno').get('board_build.mcu')).toBe('atmega328p');
     expect(readEnv(ini, 'yun').get('board_build.mcu')).toBe('atmega32u4');
     expect(readEnv(ini, 'esp32').get('board')).toBe('esp32dev');
+    // Pinned, so every build gets the same arduino-esp32 core (the stand-in tests cover its API).
+    expect(readEnv(ini, 'esp32').get('platform')).toMatch(/^espressif32@\d+\.\d+\.\d+$/);
     expect(readEnv(ini, 'esp32').list('build_flags')).toContain('-Ifirmware/core');
     expect(readEnv(ini, 'native').get('platform')).toBe('native');
     expect(Number(readEnv(ini, 'uno').get('monitor_speed'))).toBe(DEFAULT_BAUD);
