@@ -31,6 +31,15 @@ export interface TextSourceStats {
 
 const [FIRST_DELAY_MS, MAX_DELAY_MS] = [1000, 30_000];
 
+/** Refused for now (a 5xx, 408 or 429): tried again after the backoff. */
+export class SourceUnavailableError extends PlotwireError {
+  readonly code = 'PW_ERR_SOURCE_UNAVAILABLE';
+
+  constructor(status: number) {
+    super(`answered ${status}`);
+  }
+}
+
 /** Refused for good: retrying the same request would get the same answer. */
 export class SourceRefusedError extends PlotwireError {
   readonly code = 'PW_ERR_SOURCE_REFUSED';
@@ -112,7 +121,7 @@ export class TextSource {
     if (!res.ok || !res.body) {
       const body = (await res.text().catch(() => '')).trim();
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new SourceRefusedError(this.options.url, res.status, body);
-      throw new Error(`answered ${res.status}`);
+      throw new SourceUnavailableError(res.status);
     }
     const sse = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
     const feed = sse ? this.sseFeed() : this.lineFeed();
@@ -131,7 +140,7 @@ export class TextSource {
       socket.on('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
         socket.terminate();
-        reject(status >= 400 && status < 500 && status !== 408 && status !== 429 ? new SourceRefusedError(this.options.url, status, '') : new Error(`answered ${status}`));
+        reject(status >= 400 && status < 500 && status !== 408 && status !== 429 ? new SourceRefusedError(this.options.url, status, '') : new SourceUnavailableError(status));
       });
       socket.on('error', (err) => {
         // ws's own limit, as the bound on a record.

@@ -82,7 +82,7 @@ describe('plotwire server', () => {
     expect(again.logs.some((l) => l.event === 'default-user')).toBe(false);
     await again.stop();
     fresh.remove();
-  });
+  }, 90_000); // two servers and two npx runs: slow on a busy machine, not hung
 
   it('refuses bad options clearly', () => {
     expect(plotwire(['server', '--port', 'eighty']).stderr).toContain('--port must be a whole number from 0 to 65535 (got "eighty")');

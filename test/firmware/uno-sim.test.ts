@@ -255,5 +255,5 @@ describe('plotwire simulate', () => {
       expect.stringMatching(/^plotwire simulate: 10 s simulated \(\d+\.\d\dx real time\), \d+ bytes sent$/),
       expect.stringMatching(/^plotwire simulate: stopped after 11\.0 s simulated, \d+ bytes sent$/),
     ]);
-  }, 30_000);
+  }, 90_000);
 });
