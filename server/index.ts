@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { IDLE_TIMEOUT_MS } from '../shared/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { Core, EmbeddedCore } from './core.js';
+import { clusterEngines, type ClusterOptions } from './cluster/engines.js';
 import { embeddedEngines, type EmbeddedOptions } from './embedded.js';
 import type { Engines } from './engine.js';
 import { Ingest } from './ingest/ingest.js';
@@ -109,6 +110,20 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   const engines = embeddedEngines(options, log);
   const server = await startNode(engines, options, log, { db: engines.db });
   return server as PlotwireServer<EmbeddedCore>;
+}
+
+export interface ClusterServerOptions extends NodeOptions, ClusterOptions {}
+
+/** A node of a cluster: any number of them share one PostgreSQL and one Redis (docs/scaling.md). */
+export async function startClusterServer(options: ClusterServerOptions): Promise<PlotwireServer<Core>> {
+  const log = options.log ?? createLogger();
+  const engines = await clusterEngines(options, log);
+  try {
+    return await startNode(engines, options, log, {}, engines.nodeId);
+  } catch (err) {
+    await engines.close();
+    throw err;
+  }
 }
 
 /**
