@@ -186,8 +186,10 @@ export class Fanout {
 
   /** Writes what a viewer missed since its last event; false when it must start over. */
   private resume(plot: Plot, res: ServerResponse, lastEventId: string): boolean {
-    const [version, ...rest] = lastEventId.split('-');
-    if (version !== this.version(plot)) return false;
+    // The positions are the last fields: the version before them may hold "-" itself (the shape is base64url).
+    const fields = lastEventId.split('-');
+    const rest = fields.splice(Math.max(1, fields.length - plot.traces.length));
+    if (fields.join('-') !== this.version(plot)) return false;
     const parts = rest.map(Number);
     if (parts.length !== plot.traces.length || parts.some((n) => !Number.isSafeInteger(n) || n < 0)) return false;
     const missed = new Map<number, { traces: number[]; start: number }>();

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestWriter } from '../e2e/writer.js';
 import { openEvents, type EventStream, type SseEvent } from '../helpers/sse.js';
+import { until } from '../helpers/wait.js';
 import { nodeApi, startCluster, type Cluster, type Node } from './fixture.js';
 
 let c: Cluster;
@@ -62,5 +63,112 @@ describe('streams across nodes', () => {
     expect(answer).toMatchObject({ status: 200, next: 500 });
     onB.close();
     onC.close();
+  });
+});
+
+describe('viewers across nodes', () => {
+  it('a viewer that moves from B to C mid-stream resumes there with Last-Event-ID and misses nothing', async () => {
+    const token = await c.newToken(a);
+    const plot = await plotOn(a, token);
+    const writer = new TestWriter(a.url, token);
+    await writer.open();
+    writer.push(50);
+    const onB = await openEvents(eventsOn(b, plot));
+    const before = await readUntil(onB, 50);
+    onB.close();
+    // Points the viewer never saw, while it was between nodes.
+    writer.push(30);
+    writer.push(20);
+    await until('node C to have the points', async () => ((await nodeApi(c, cc, 'GET', `/api/v1/plots/${plot.id}`)).json.figure as { data: { x: number[] }[] }).data[0]?.x.length === 100);
+    const onC = await openEvents(eventsOn(cc, plot), { 'last-event-id': (before.at(-1) as SseEvent).id });
+    const after = await readUntil(onC, 50);
+    expect(after.every((e) => e.event === 'append')).toBe(true);
+    expect([...xsOf(before), ...xsOf(after)]).toEqual(writer.xs);
+    onC.close();
+    await writer.end();
+  });
+
+  it('layout edits and deletion made on A reach viewers on B and C', async () => {
+    const token = await c.newToken(a);
+    const plot = await plotOn(a, token);
+    const viewers = await Promise.all([openEvents(eventsOn(b, plot)), openEvents(eventsOn(cc, plot))]);
+    for (const v of viewers) expect((await v.next()).event).toBe('init');
+    expect((await nodeApi(c, a, 'PATCH', `/api/v1/plots/${plot.id}`, { layout: { yaxis: { title: { text: 'mV' } } } })).status).toBe(200);
+    for (const v of viewers) expect(await v.next()).toMatchObject({ event: 'layout', data: { layout: { yaxis: { title: { text: 'mV' } } } } });
+    expect((await nodeApi(c, a, 'DELETE', `/api/v1/plots/${plot.id}`)).status).toBe(204);
+    for (const v of viewers) {
+      expect((await v.next()).event).toBe('deleted');
+      await v.ended;
+    }
+    expect((await nodeApi(c, b, 'GET', `/api/v1/plots/${plot.id}`)).status).toBe(404);
+  });
+
+  it('private plots, share links and sessions are enforced the same on every node', async () => {
+    const token = await c.newToken(a);
+    const plot = await plotOn(a, token, { world_readable: false });
+    const path = new URL(plot.url as string).pathname;
+    const shareKey = new URL(plot.share_url as string).searchParams.get('share_key') as string;
+    for (const node of [b, cc]) {
+      expect((await fetch(`${node.url}${path}.json`)).status).toBe(404);
+      expect((await fetch(`${node.url}${path}.json?share_key=${shareKey}`)).status).toBe(200);
+      expect((await fetch(`${node.url}${path}.json?share_key=wrong${shareKey}`)).status).toBe(404);
+    }
+    // A session made on B opens the plot on C; after logging out on C it opens nothing on B.
+    const login = await fetch(`${b.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `un=${c.user}&key=${c.apiKey}` });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect((await fetch(`${cc.url}${path}.json`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${cc.url}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie } })).status).toBe(303);
+    expect((await fetch(`${b.url}${path}.json`, { headers: { cookie } })).status).toBe(404);
+    // Made private on A while a viewer on C watches: that viewer is let go.
+    const open = await plotOn(a, await c.newToken(a));
+    const viewer = await openEvents(eventsOn(cc, open));
+    await viewer.next();
+    expect((await nodeApi(c, a, 'PATCH', `/api/v1/plots/${open.id}`, { world_readable: false })).status).toBe(200);
+    await viewer.ended;
+  });
+});
+
+describe("Plotly's rules across nodes", () => {
+  it('a token made on A streams on B at once', async () => {
+    const token = await c.newToken(a);
+    const writer = new TestWriter(b.url, token);
+    await writer.open();
+    writer.push(5);
+    expect(await writer.end()).toMatchObject({ status: 200, next: 5 });
+  });
+
+  it('a second writer on another node takes the token over: the first gets 449, and seq resumes exactly', async () => {
+    const token = await c.newToken(a);
+    const plot = await plotOn(a, token);
+    const first = new TestWriter(a.url, token);
+    await first.open();
+    first.push(40);
+    await until('40 points stored', async () => ((await fetch(`${cc.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } }).then((r) => r.json())) as { next: number }).next === 40);
+    // The writer moves to another node: it asks there what is stored and resends the rest, then goes on.
+    const second = new TestWriter(b.url, token);
+    second.points.push(...first.points);
+    expect(await second.resume()).toBe(40);
+    expect(await first.ended()).toMatchObject({ status: 449 });
+    second.push(10);
+    const viewer = await openEvents(eventsOn(cc, plot));
+    const seen = await readUntil(viewer, 50);
+    expect(xsOf(seen)).toEqual(second.xs);
+    viewer.close();
+    expect(await second.end()).toMatchObject({ status: 200, next: 50 });
+  });
+
+  it('a token revoked on A ends its stream on B (403) and is refused on C', async () => {
+    const token = await c.newToken(a);
+    const writer = new TestWriter(b.url, token);
+    await writer.open();
+    writer.push(3);
+    await until('the stream to hold the token', async () => ((await fetch(`${a.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } }).then((r) => r.json())) as { next: number }).next === 3);
+    const id = ((await nodeApi(c, a, 'GET', '/api/v1/tokens')).json.tokens as { id: number; hint: string }[]).find((t) => token.startsWith(t.hint.slice(0, 4)))?.id;
+    expect((await nodeApi(c, a, 'DELETE', `/api/v1/tokens/${id}`)).status).toBe(204);
+    expect(await writer.ended()).toMatchObject({ status: 403 });
+    const again = new TestWriter(cc.url, token);
+    await again.open();
+    expect(await again.end()).toMatchObject({ status: 403 });
   });
 });
