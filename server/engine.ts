@@ -77,8 +77,10 @@ export interface PointsEngine {
 
 /** Who holds a token's stream, across nodes: a second writer ends the oldest wherever it is (449 there). */
 export interface OwnershipEngine {
-  /** Makes `owner` the token's writer; resolves once every node will refuse the older one. */
-  claim(tokenId: number, owner: string): Promise<void>;
+  /** Makes `owner` (whose writer calls itself `writer`) the token's writer; resolves once every node will refuse the older one. */
+  claim(tokenId: number, owner: string, writer: string | null): Promise<void>;
+  /** The name the token's writer gave, wherever it streams (null: none, or it gave no name). */
+  writerOf(tokenId: number): Promise<string | null>;
   /** The owner's stream ended: let go of the token once its last points settled. */
   release(tokenId: number, owner: string): void;
   /** Called when another writer took a token over from an owner of this node. */

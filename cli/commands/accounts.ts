@@ -38,14 +38,14 @@ async function withAccounts<T>(where: Where, fn: (accounts: AccountsEngine) => T
       const at = new Map(rows.map((r) => [r.token_id, { next: r.next, end: r.end_index }]));
       const accounts = new PgAccounts(pool, new StoreHealth(createLogger({ quiet: true })), (id) => at.get(id) ?? { next: 0, end: 0 });
       await accounts.load();
-      return await Promise.resolve(fn(accounts)).catch(fail);
+      return await Promise.resolve().then(() => fn(accounts)).catch(fail);
     } finally {
       await pool.end();
     }
   }
   const db = openDatabase(where.data ?? defaultDataDir());
   try {
-    return await Promise.resolve(fn(new Accounts(db))).catch(fail);
+    return await Promise.resolve().then(() => fn(new Accounts(db))).catch(fail);
   } finally {
     db.close();
   }

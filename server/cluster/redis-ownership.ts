@@ -19,13 +19,13 @@ import { newEpoch, type RedisPoints } from './redis-points.js';
 const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'end', ARGV[4], 'next', ARGV[5]) end
 local n = redis.call('HINCRBY', KEYS[1], 'claims', 1)
-redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'writer', ARGV[7])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'k', 'o', 't', ARGV[2], 'o', ARGV[1], 'n', n)
 local s = redis.call('HMGET', KEYS[1], 'next', 'end', 'epoch')
 return {s[1], s[2], s[3], n}`;
 
 const RELEASE = `
-if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[1], 'owner') end
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[1], 'owner', 'writer') end
 return 1`;
 
 interface OwnershipCommands {
@@ -45,7 +45,7 @@ export class RedisOwnership implements OwnershipEngine {
     this.redis = withScripts<OwnershipCommands>(redis, { pwClaim: { keys: 2, lua: CLAIM }, pwRelease: { keys: 1, lua: RELEASE } });
   }
 
-  claim(tokenId: number, owner: string): Promise<void> {
+  claim(tokenId: number, owner: string, writer: string | null): Promise<void> {
     const head = this.points.head(tokenId);
     return this.points.after(head, async () => {
       const refusal = this.health.refusal();
@@ -54,7 +54,7 @@ export class RedisOwnership implements OwnershipEngine {
         await this.points.load([tokenId]);
         const pg = await this.archive.last(tokenId);
         await this.catchUp(tokenId, pg.end);
-        const [next, , , n] = await this.redis.pwClaim(stateKey(tokenId), FEED, owner, tokenId, newEpoch(), pg.end, pg.next, FEED_MAXLEN);
+        const [next, , , n] = await this.redis.pwClaim(stateKey(tokenId), FEED, owner, tokenId, newEpoch(), pg.end, pg.next, FEED_MAXLEN, writer ?? '');
         head.owner = owner;
         head.claim = Number(n);
         head.next = head.committedNext = Number(next);
@@ -74,6 +74,10 @@ export class RedisOwnership implements OwnershipEngine {
       })
       // Redis away: the next claim takes the token whoever holds it.
       .catch(() => undefined);
+  }
+
+  async writerOf(tokenId: number): Promise<string | null> {
+    return (await this.redis.hget(stateKey(tokenId), 'writer')) || null;
   }
 
   onTaken(listener: (tokenId: number, owner: string) => void): void {

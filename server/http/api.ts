@@ -69,7 +69,7 @@ export function apiRoutes(core: Core, router: Router): void {
     await core.store.load?.([token.id]);
     core.store.flush();
     const live = core.store.token(token.id);
-    sendJson(res, 200, { next: live.committedNext, writer: core.ingest.writerOf(token.id) });
+    sendJson(res, 200, { next: live.committedNext, writer: await core.ingest.writerOf(token.id) });
   });
 
   router.add('POST', /^\/api\/v1\/plots$/, async ({ req, res }) => {

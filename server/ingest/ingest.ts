@@ -123,9 +123,11 @@ export class Ingest {
     for (const s of new Set(this.active.values())) s.end(streamEnd(503, { error: 'the server is stopping', ...s.summary() }));
   }
 
-  /** The writer whose stream holds the token now (null: none, or it gave no name). */
-  writerOf(tokenId: number): string | null {
-    return this.active.get(tokenId)?.writer ?? null;
+  /** The writer whose stream holds the token now, on any node (null: none, or it gave no name). */
+  writerOf(tokenId: number): string | null | Promise<string | null> {
+    const session = this.active.get(tokenId);
+    if (session || !this.options.ownership) return session?.writer ?? null;
+    return this.options.ownership.writerOf(tokenId);
   }
 
   get streams(): number {
@@ -174,7 +176,7 @@ export class Ingest {
     this.active.set(tokenId, session);
     if (older && older !== session) older.lose(tokenId, streamEnd(449, { error: TAKEN }));
     const ownership = this.options.ownership;
-    if (ownership) session.waitFor(ownership.claim(tokenId, this.tagOf(session)), (err) => streamEnd(503, { error: (err as Error).message }));
+    if (ownership) session.waitFor(ownership.claim(tokenId, this.tagOf(session), session.writer), (err) => streamEnd(503, { error: (err as Error).message }));
   }
 
   private tagOf(session: StreamSession): string {
