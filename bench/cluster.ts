@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { PostgresServer, RedisServer, freePort } from '../test/cluster/fixture.js';
 import { plotwireServerProcess, serverProcess, tempDir, type ServerProcess } from '../test/server/helpers.js';
-import { VIEWERS_SOURCE, write, type Pace } from './lib/fanout.js';
+import { VIEWERS_SOURCE, bareSource, write, type Pace } from './lib/fanout.js';
 import { cpuSeconds, spawnModule, type Child } from './lib/processes.js';
 import { printTable, verdict } from './lib/table.js';
 
@@ -26,46 +26,6 @@ const LIMITS = ['--max-connections', '12000', '--max-connections-per-address', '
 const VIEWER_PROCESSES = 3;
 const INGEST_OBJECTS = 200;
 const INGEST_POINTS = 1000;
-
-/** The bare baseline, merging: each viewer's events of one turn of the event loop leave in one write. */
-const BARE_MERGED = `
-import { createServer } from 'node:http';
-const viewers = new Set();
-let corked = false;
-const server = createServer((req, res) => {
-  if (req.method === 'GET') {
-    res.useChunkedEncodingByDefault = false;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' });
-    res.write('retry: 1000\\n\\nid: 1.AAAAAAAA-0\\nevent: init\\ndata: {}\\n\\n');
-    res.socket.setNoDelay(true);
-    viewers.add(res);
-    res.on('close', () => viewers.delete(res));
-    return;
-  }
-  let text = '';
-  let index = 0;
-  req.setEncoding('utf8');
-  req.on('data', (d) => {
-    text += d;
-    for (let nl = text.indexOf('\\n'); nl >= 0; nl = text.indexOf('\\n')) {
-      const line = text.slice(0, nl);
-      text = text.slice(nl + 1);
-      if (!line.startsWith('{"append":')) continue;
-      const update = line.slice(10, line.lastIndexOf(',"seq"'));
-      const start = index;
-      index += ${PACE.points};
-      const message = Buffer.from('id: 1.AAAAAAAA-' + index + '\\nevent: append\\ndata: {"traces":[0],"start":' + start + ',"update":' + update + '}\\n\\n');
-      if (!corked) {
-        corked = true;
-        for (const v of viewers) v.socket.cork();
-        setImmediate(() => { corked = false; for (const v of viewers) v.socket.uncork(); });
-      }
-      for (const v of viewers) v.write(message);
-    }
-  });
-  req.on('end', () => res.end('{}'));
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));`;
 
 interface Target {
   readonly name: string;
@@ -171,7 +131,7 @@ async function main(): Promise<void> {
     }
     const embedded = await serverProcess(sub('embedded'), LIMITS);
     stops.push(() => embedded.stop());
-    const bare = await spawnModule(BARE_MERGED);
+    const bare = await spawnModule(bareSource(PACE.points), ['merged']);
     stops.push(() => bare.stop());
     const enginePids = [Number(execFileSync('pgrep', ['-f', `redis-server 127.0.0.1:${redis.port}`], { encoding: 'utf8' }).trim().split('\n')[0])].filter(Boolean);
     const pgPids = execFileSync('pgrep', ['-u', 'postgres'], { encoding: 'utf8' }).trim().split('\n').map(Number);

@@ -9,7 +9,7 @@
 import { tempDir } from '../test/server/helpers.js';
 import { MEMORY_ANSWER, cpuSeconds, memoryOf, spawnModule, type Child } from './lib/processes.js';
 import { printTable, verdict } from './lib/table.js';
-import { VIEWERS_SOURCE, write, type Pace } from './lib/fanout.js';
+import { VIEWERS_SOURCE, bareSource, write, type Pace } from './lib/fanout.js';
 
 const VIEWERS = 1000;
 const OBJECTS = 100;
@@ -19,45 +19,6 @@ const TARGET_P99_MS = 50;
 const PACE: Pace = { objects: OBJECTS, intervalMs: INTERVAL_MS, points: POINTS_PER_OBJECT };
 /** Rounds alternate between plotwire and the baselines; each keeps its best (lowest p99) round. */
 const ROUNDS = 4;
-
-/**
- * The bare baseline: SSE responses, and each line of a chunked POST / written to all of them as
- * plotwire's event. As node:http does by default (chunked), or, given "unchunked", with the body
- * running to the connection's close as plotwire sends it.
- */
-const BARE = `
-import { createServer } from 'node:http';
-const viewers = new Set();
-const server = createServer((req, res) => {
-  if (req.method === 'GET') {
-    if (process.argv[1] === 'unchunked') res.useChunkedEncodingByDefault = false;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    res.write('retry: 1000\\n\\nid: 1.AAAAAAAA-0\\nevent: init\\ndata: {}\\n\\n');
-    viewers.add(res);
-    res.on('close', () => viewers.delete(res));
-    return;
-  }
-  let text = '';
-  let index = 0;
-  req.setEncoding('utf8');
-  req.on('data', (d) => {
-    text += d;
-    for (let nl = text.indexOf('\\n'); nl >= 0; nl = text.indexOf('\\n')) {
-      const line = text.slice(0, nl);
-      text = text.slice(nl + 1);
-      if (!line.startsWith('{"append":')) continue;
-      // {"append":UPDATE,"seq":N} -> the event plotwire sends for it, with no parsing at all.
-      const update = line.slice(10, line.lastIndexOf(',"seq"'));
-      const start = index;
-      index += ${POINTS_PER_OBJECT};
-      const message = 'id: 1.AAAAAAAA-' + index + '\\nevent: append\\ndata: {"traces":[0],"start":' + start + ',"update":' + update + '}\\n\\n';
-      for (const v of viewers) v.write(message);
-    }
-  });
-  req.on('end', () => res.end('{}'));
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
-${MEMORY_ANSWER}`;
 
 /** plotwire's server (the built one, as `plotwire server` runs it), in a child that can report its memory. */
 const PLOTWIRE = `
@@ -107,8 +68,8 @@ async function run(server: Child, port: number, path: string, token: string, fir
 async function main(): Promise<void> {
   const data = tempDir('plotwire-bench-');
   const server = await spawnModule(PLOTWIRE, [data.dir], ['--expose-gc']);
-  const bare = await spawnModule(BARE, [], ['--expose-gc']);
-  const bareUnchunked = await spawnModule(BARE, ['unchunked'], ['--expose-gc']);
+  const bare = await spawnModule(`${bareSource(POINTS_PER_OBJECT)}\n${MEMORY_ANSWER}`, ['chunked'], ['--expose-gc']);
+  const bareUnchunked = await spawnModule(`${bareSource(POINTS_PER_OBJECT)}\n${MEMORY_ANSWER}`, ['unchunked'], ['--expose-gc']);
   try {
     const url = server.hello.url as string;
     const headers = { authorization: `Bearer ${server.hello.apiKey as string}`, 'content-type': 'application/json' };

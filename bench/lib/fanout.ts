@@ -5,6 +5,54 @@
 import { connect, type Socket } from 'node:net';
 
 /**
+ * The bare baseline: SSE responses, and each line of a chunked POST / written to all of them as
+ * plotwire's event, with no parsing at all. Its first argument says how: "chunked" (node:http's
+ * default), "unchunked" (the body runs to the connection's close, as plotwire sends it), or
+ * "merged" (unchunked, and each viewer's events of one turn of the event loop leave in one write,
+ * as node:http's corked responses do: the same bytes in the same syscalls as plotwire).
+ */
+export const bareSource = (points: number): string => `
+import { createServer } from 'node:http';
+const mode = process.argv[1];
+const viewers = new Set();
+let corked = false;
+const server = createServer((req, res) => {
+  if (req.method === 'GET') {
+    if (mode !== 'chunked') res.useChunkedEncodingByDefault = false;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.write('retry: 1000\\n\\nid: 1.AAAAAAAA-0\\nevent: init\\ndata: {}\\n\\n');
+    if (mode === 'merged') res.socket.setNoDelay(true);
+    viewers.add(res);
+    res.on('close', () => viewers.delete(res));
+    return;
+  }
+  let text = '';
+  let index = 0;
+  req.setEncoding('utf8');
+  req.on('data', (d) => {
+    text += d;
+    for (let nl = text.indexOf('\\n'); nl >= 0; nl = text.indexOf('\\n')) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      if (!line.startsWith('{"append":')) continue;
+      // {"append":UPDATE,"seq":N} -> the event plotwire sends for it.
+      const update = line.slice(10, line.lastIndexOf(',"seq"'));
+      const start = index;
+      index += ${points};
+      const message = 'id: 1.AAAAAAAA-' + index + '\\nevent: append\\ndata: {"traces":[0],"start":' + start + ',"update":' + update + '}\\n\\n';
+      if (mode === 'merged' && !corked) {
+        corked = true;
+        for (const v of viewers) v.socket.cork();
+        setImmediate(() => { corked = false; for (const v of viewers) v.socket.uncork(); });
+      }
+      for (const v of viewers) v.write(message);
+    }
+  });
+  req.on('end', () => res.end('{}'));
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));`;
+
+/**
  * The viewers: raw sockets that GET the event stream and, for each append, note now minus the
  * write time the writer put in its last x. Says "connected" when every viewer has its first event,
  * and the latencies when told "report" on stdin.
