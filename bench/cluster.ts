@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { PostgresServer, RedisServer, freePort } from '../test/cluster/fixture.js';
 import { plotwireServerProcess, serverProcess, tempDir, type ServerProcess } from '../test/server/helpers.js';
 import { VIEWERS_SOURCE, bareSource, write, type Pace } from './lib/fanout.js';
-import { cpuSeconds, spawnModule, type Child } from './lib/processes.js';
+import { spawnModule, treeCpuSeconds, type Child } from './lib/processes.js';
 import { printTable, verdict } from './lib/table.js';
 
 /** Viewers in each run (CLUSTER_BENCH_VIEWERS=300,1000 for a quicker look). */
@@ -53,7 +53,8 @@ async function fanout(t: Target, viewers: number, firstSeq: number): Promise<Res
     const port = t.viewerPorts[i % t.viewerPorts.length] as number;
     groups.push(await spawnModule(VIEWERS_SOURCE, [String(port), t.path, String(Math.round(viewers / VIEWER_PROCESSES))]));
   }
-  const cpu = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  // PostgreSQL's backends are the postmaster's children: each pid counts with its tree.
+  const cpu = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
   const before = [cpu(t.pids), cpu(t.enginePids)];
   await write(t.writerPort, t.token, firstSeq, PACE);
   await new Promise((r) => setTimeout(r, 1000));
@@ -133,14 +134,12 @@ async function main(): Promise<void> {
     stops.push(() => embedded.stop());
     const bare = await spawnModule(bareSource(PACE.points), ['merged']);
     stops.push(() => bare.stop());
-    const enginePids = [Number(execFileSync('pgrep', ['-f', `redis-server 127.0.0.1:${redis.port}`], { encoding: 'utf8' }).trim().split('\n')[0])].filter(Boolean);
-    const pgPids = execFileSync('pgrep', ['-u', 'postgres'], { encoding: 'utf8' }).trim().split('\n').map(Number);
     const clusterKey = nodes.map(userKey).find(Boolean) as string;
     const a = nodes[0] as ServerProcess;
     const cluster = await setup(a.url, clusterKey);
     const single = await setup(embedded.url, userKey(embedded));
     const targets: Target[] = [
-      { name: 'cluster: 3 nodes', viewerPorts: nodes.map((n) => n.port), writerPort: a.port, ...cluster, pids: nodes.map((n) => n.child.pid as number), enginePids: [...enginePids, ...pgPids] },
+      { name: 'cluster: 3 nodes', viewerPorts: nodes.map((n) => n.port), writerPort: a.port, ...cluster, pids: nodes.map((n) => n.child.pid as number), enginePids: [redis.pid as number, postgres.pid] },
       { name: 'embedded: 1 node', viewerPorts: [embedded.port], writerPort: embedded.port, ...single, pids: [embedded.child.pid as number], enginePids: [] },
       { name: 'bare node:http, merged writes (baseline)', viewerPorts: [bare.hello.port as number], writerPort: bare.hello.port as number, path: '/events', token: 'unused', pids: [bare.child.pid as number], enginePids: [] },
     ];

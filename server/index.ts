@@ -18,6 +18,7 @@ import { serveHttpStream } from './ingest/http-stream.js';
 import { serveRawStream } from './ingest/raw-stream.js';
 import { dispatchConnection } from './listener.js';
 import { PlotError } from './store/plots.js';
+import { AccountError } from './store/accounts.js';
 import { RETRY_MS, StoreUnavailableError } from './store/health.js';
 import { ConnectionLimits } from './connections.js';
 import { LayoutError, LayoutTooLargeError } from './data/layout.js';
@@ -69,6 +70,8 @@ export interface NodeOptions {
   readonly maxConnectionsPerAddress?: number;
   /** Base of share URLs when clients reach the server under another name. */
   readonly publicUrl?: string;
+  /** Connections come through a load balancer that starts each with a PROXY protocol v1 line (HAProxy's send-proxy): client addresses come from it. */
+  readonly proxyProtocol?: boolean;
   /** Create user "plotwire" on first start (default true). */
   readonly createDefaultUser?: boolean;
   readonly log?: Logger;
@@ -242,11 +245,13 @@ export async function startNode(engines: Engines, options: NodeOptions, log: Log
   // In the cluster a stream's final answer comes after an async settle: a writer that half-closed
   // (FIN after its last chunk) must still get it, so raw streams' sockets stay half-open.
   const halfOpen = barrier !== undefined;
+  // Behind a PROXY-protocol balancer every socket comes from it: connections are counted by the client its line names.
+  const proxied = options.proxyProtocol ? (socket: Socket) => (address: string | undefined) => limits.admit(socket, true, address ?? socket.remoteAddress ?? '?') : undefined;
   const onMain = (socket: Socket): void => {
-    if (!options.tls && !limits.admit(socket)) return;
+    if (!options.tls && !proxied && !limits.admit(socket)) return;
     track(socket);
 
-    dispatchConnection(socket, toHttp, (s, first) => toStream(s, first, false), headTimeoutMs);
+    dispatchConnection(socket, toHttp, (s, first) => toStream(s, first, false), headTimeoutMs, proxied?.(socket));
   };
   const main = options.tls
     ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headTimeoutMs, allowHalfOpen: halfOpen }, onMain)
@@ -272,7 +277,7 @@ export async function startNode(engines: Engines, options: NodeOptions, log: Log
   if (options.createDefaultUser !== false && accounts.userCount() === 0) {
     // Nodes of a cluster starting together race for it: the one that loses finds the user made.
     const added = await Promise.resolve(accounts.addUser(DEFAULT_USER)).catch((err: unknown) => {
-      if (accounts.userByName(DEFAULT_USER)) return undefined;
+      if (err instanceof AccountError) return undefined;
       throw err;
     });
     if (added) {

@@ -38,12 +38,16 @@ behind a load balancer; streams, viewers and accounts work the same on every nod
                        appendonly yes, appendfsync always), e.g. redis://cache.lan:6379
   --node-id NAME       this node's name in the cluster (default: host name and process id)
   --history-days N     days of points history kept in PostgreSQL (default 30)
+  --proxy-protocol     connections come through a load balancer that starts each with a PROXY
+                       protocol line (HAProxy's send-proxy): limits count the client it names;
+                       only that balancer may then reach the port
 (--data, --retention, --retention-mib, --memory-mib and --max-db-mib are the embedded server's.)`;
 
 export const serverCommand = defineCommand(
-  { name: 'server', summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)', usage, options: optionSpec(['port', 'host', 'data', 'stream-port', 'tls-cert', 'tls-key', 'public-url', 'idle-timeout', 'retention', 'retention-mib', 'memory-mib', 'max-db-mib', 'max-connections', 'max-connections-per-address', 'postgres', 'redis', 'node-id', 'history-days'], ['json']) },
+  { name: 'server', summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)', usage, options: optionSpec(['port', 'host', 'data', 'stream-port', 'tls-cert', 'tls-key', 'public-url', 'idle-timeout', 'retention', 'retention-mib', 'memory-mib', 'max-db-mib', 'max-connections', 'max-connections-per-address', 'postgres', 'redis', 'node-id', 'history-days'], ['json', 'proxy-protocol']) },
   async (values) => {
     if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+    if (values['proxy-protocol'] && values['tls-cert']) throw new UsageError('--proxy-protocol is for plain connections from a load balancer; let it do TLS (see docs/scaling.md)');
     const log = createLogger({ json: values.json ?? false });
     const read = (file: string): Buffer => {
       try {
@@ -61,6 +65,7 @@ export const serverCommand = defineCommand(
       idleTimeoutMs: intOption('--idle-timeout', values['idle-timeout'], 60_000, 10, 86_400_000),
       maxConnections: intOption('--max-connections', values['max-connections'], 2048, 1, 1 << 20),
       maxConnectionsPerAddress: intOption('--max-connections-per-address', values['max-connections-per-address'], 256, 1, 1 << 20),
+      ...(values['proxy-protocol'] && { proxyProtocol: true }),
       log,
     };
     if (Boolean(values.postgres) !== Boolean(values.redis)) throw new UsageError('--postgres and --redis go together: a cluster node needs both (docs/scaling.md)');

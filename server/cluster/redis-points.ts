@@ -32,10 +32,10 @@ import type { HistoryRow, PgHistory } from './pg-history.js';
 import { FEED, FEED_MAXLEN, fieldsOf, stateKey, streamKey, withScripts } from './redis-keys.js';
 
 const APPEND = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return redis.error_reply('PWNOSTATE the token has no state in Redis') end
 local owner = ARGV[1]
 if owner ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= owner then return redis.error_reply('PWTAKEN the token was taken over') end
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then return redis.error_reply('PWNOSTATE the token has no state') end
 local start = tonumber(redis.call('HGET', KEYS[1], 'end'))
 local stop = start + tonumber(ARGV[3])
 local q = tonumber(redis.call('HGET', KEYS[1], 'next'))
@@ -309,7 +309,7 @@ export class RedisPoints implements PointsEngine {
   }
 
   /** Writes a token's changes in order; true when all of them are durable. */
-  private async write(head: Head, ops: readonly Op[]): Promise<boolean> {
+  private async write(head: Head, ops: readonly Op[], retried = false): Promise<boolean> {
     const calls: { op: Op; part: Part; reply: Promise<AppendReply> }[] = [];
     const capacity = Math.max(1, this.options.capacityOf(head.id));
     // Sent together, without waiting between them: one connection keeps them in order.
@@ -330,10 +330,10 @@ export class RedisPoints implements PointsEngine {
         failure ??= err;
       }
     }
-    if (failure !== undefined && head.owner === undefined && /^PWNOSTATE/.test((failure as Error).message ?? '') && rows.length === 0) {
+    if (failure !== undefined && !retried && head.owner === undefined && /^PWNOSTATE/.test((failure as Error).message ?? '') && rows.length === 0) {
       // Points from outside a writer (initial data, extend) for a token never written: its state is made, and they go again.
       await this.ensure(head).catch(() => undefined);
-      return this.write(head, ops);
+      return this.write(head, ops, true);
     }
     try {
       await this.archive.add(rows);

@@ -40,6 +40,9 @@ export class RedisServer {
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   async start(): Promise<void> {
     this.child = spawn('redis-server', [join(this.dir, 'redis.conf')], { stdio: 'ignore' });
     await until('redis-server to answer PING', async () => {
@@ -81,6 +84,10 @@ export class PostgresServer {
   }
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+  /** The postmaster's (its backends are its children). */
+  get pid(): number {
+    return Number(readFileSync(join(this.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
   async start(): Promise<void> {
     this.child = spawn('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'postgres'), '-D', this.data, '-p', String(this.port), '-k', this.data, '-c', 'listen_addresses=127.0.0.1', '-c', 'shared_buffers=32MB'], { stdio: 'ignore' });
@@ -209,7 +216,8 @@ export async function startCluster(options: { nodes?: number; haproxy?: boolean 
     nodes.push({ name, port, url: `http://127.0.0.1:${port}`, process: undefined });
   }
   const startNode = async (node: Node): Promise<void> => {
-    node.process = await plotwireServerProcess(['--port', String(node.port), '--node-id', node.name, '--postgres', postgres.url, '--redis', redis.url]);
+    // Behind HAProxy as docs/scaling.md runs them (its send-proxy); reached directly otherwise.
+    node.process = await plotwireServerProcess(['--port', String(node.port), '--node-id', node.name, '--postgres', postgres.url, '--redis', redis.url, ...(options.haproxy ? ['--proxy-protocol'] : [])]);
   };
   // The first node makes the schema; the others start together.
   await startNode(nodes[0] as Node);
