@@ -24,6 +24,8 @@ const SIZES = process.env.CLUSTER_BENCH_VIEWERS?.split(',').map(Number) ?? [1000
 const PACE: Pace = { objects: 100, intervalMs: 50, points: 25 };
 const LIMITS = ['--max-connections', '12000', '--max-connections-per-address', '12000'];
 const VIEWER_PROCESSES = 3;
+/** Rounds per size, alternating between the servers; each keeps its best. */
+const ROUNDS = Number(process.env.CLUSTER_BENCH_ROUNDS ?? 2);
 const INGEST_OBJECTS = 200;
 const INGEST_POINTS = 1000;
 
@@ -147,10 +149,19 @@ async function main(): Promise<void> {
     const seqs = new Map<Target, number>();
     const perEvent = new Map<string, number>();
     for (const viewers of SIZES) {
+      // Rounds alternate between the servers (the machine is shared); each keeps its best p99.
+      const best = new Map<Target, Result>();
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of targets) {
+          const first = seqs.get(t) ?? 0;
+          seqs.set(t, first + PACE.objects * PACE.points);
+          const r = await fanout(t, viewers, first);
+          const had = best.get(t);
+          if (!had || r.p99 < had.p99) best.set(t, r);
+        }
+      }
       for (const t of targets) {
-        const first = seqs.get(t) ?? 0;
-        seqs.set(t, first + PACE.objects * PACE.points);
-        const r = await fanout(t, viewers, first);
+        const r = best.get(t) as Result;
         const expected = Math.round(viewers / VIEWER_PROCESSES) * VIEWER_PROCESSES * PACE.objects;
         const seconds = (PACE.objects * PACE.intervalMs) / 1000;
         const us = ((r.cpu + r.engineCpu) / Math.max(1, r.received)) * 1e6;
@@ -169,18 +180,23 @@ async function main(): Promise<void> {
       rows.push(['cluster / embedded CPU per event', viewers, '', '', '', '', '', `${ratio.toFixed(2)}x`, `<= 1.5x: ${verdict(ratio <= 1.5)}`]);
     }
     printTable(
-      `Fan-out: a writer at ${1000 / PACE.intervalMs} objects/s of ${PACE.points} points for ${(PACE.objects * PACE.intervalMs) / 1000} s, viewers over ${VIEWER_PROCESSES} client processes (same machine, 2 cores)`,
+      `Fan-out: a writer at ${1000 / PACE.intervalMs} objects/s of ${PACE.points} points for ${(PACE.objects * PACE.intervalMs) / 1000} s, viewers over ${VIEWER_PROCESSES} client processes (same machine, 2 cores), best of ${ROUNDS}`,
       ['server', 'viewers', 'events received', 'p50 ms', 'p99 ms', 'server CPU (sum of nodes, % of a core)', 'Redis + PostgreSQL CPU', 'CPU µs per delivered event (all server processes)', 'target'],
       rows,
     );
 
-    // Ingest: one writer, large batches, until its final answer (all of it durable).
+    // Ingest: one writer, large batches, until its final answer (all of it durable); best of ROUNDS each.
     const control = new Redis(redis.url);
+    const bestOf = async (port: number, url: string, key: string): Promise<number> => {
+      let top = 0;
+      for (let i = 0; i < ROUNDS; i++) top = Math.max(top, await ingest(port, (await setup(url, key)).token));
+      return Math.round(top);
+    };
     const ingestRows: (string | number)[][] = [];
-    ingestRows.push(['embedded (SQLite, synchronous=FULL)', Math.round(await ingest(embedded.port, (await setup(embedded.url, userKey(embedded))).token))]);
-    ingestRows.push(['cluster: Redis appendfsync always + PostgreSQL commit', Math.round(await ingest(a.port, (await setup(a.url, clusterKey)).token))]);
+    ingestRows.push(['embedded (SQLite, synchronous=FULL)', await bestOf(embedded.port, embedded.url, userKey(embedded))]);
+    ingestRows.push(['cluster: Redis appendfsync always + PostgreSQL commit', await bestOf(a.port, a.url, clusterKey)]);
     await control.config('SET', 'appendfsync', 'everysec');
-    ingestRows.push(['cluster: Redis appendfsync everysec + PostgreSQL commit (not the default: up to 1 s of acknowledged points at risk)', Math.round(await ingest(a.port, (await setup(a.url, clusterKey)).token))]);
+    ingestRows.push(['cluster: Redis appendfsync everysec + PostgreSQL commit (not the default: up to 1 s of acknowledged points at risk)', await bestOf(a.port, a.url, clusterKey)]);
     await control.config('SET', 'appendfsync', 'always');
     control.disconnect();
     printTable(`Ingest: one stream of ${INGEST_OBJECTS} objects of ${INGEST_POINTS} points, from its first byte to its final answer`, ['store', 'points/s'], ingestRows);

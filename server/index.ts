@@ -158,7 +158,8 @@ export async function startNode(engines: Engines, options: NodeOptions, log: Log
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      if (barrier) await barrier();
+      // The load balancer's health check asks whether this node answers, not what it has seen: it skips the barrier.
+      if (barrier && req.url !== '/api/v1/health') await barrier();
       if (req.url?.split('?')[0] === '/' && req.method === 'POST') return serveHttpStream(req, res, ingest);
       if (req.url?.split('?')[0] === '/' && req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} cannot stream: use POST`);
       if (!(await router.handle(req, res))) throw new HttpError(404, `nothing at ${req.url}`);

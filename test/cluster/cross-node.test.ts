@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestWriter } from '../e2e/writer.js';
 import { openEvents, type EventStream, type SseEvent } from '../helpers/sse.js';
 import { until } from '../helpers/wait.js';
+import { openPool } from '../../server/cluster/pg.js';
+import { PgHistory } from '../../server/cluster/pg-history.js';
+import { createLogger } from '../../shared/log.js';
 import { nodeApi, startCluster, type Cluster, type Node } from './fixture.js';
 
 let c: Cluster;
@@ -170,5 +173,38 @@ describe("Plotly's rules across nodes", () => {
     const again = new TestWriter(cc.url, token);
     await again.open();
     expect(await again.end()).toMatchObject({ status: 403 });
+  });
+});
+
+describe('the history in PostgreSQL', () => {
+  it('exports every point from any node, and retention drops whole day partitions past --history-days', async () => {
+    const token = await c.newToken(a);
+    const plot = await plotOn(a, token);
+    const writer = new TestWriter(b.url, token);
+    await writer.open();
+    for (let i = 0; i < 10; i++) writer.push(30);
+    expect(await writer.end()).toMatchObject({ status: 200, next: 300 });
+    const csv = await fetch(`${cc.url}/api/v1/plots/${plot.id}/traces/0/data?format=csv`, { headers: { authorization: `Bearer ${c.apiKey}` } });
+    const rows = (await csv.text()).trim().split('\n');
+    expect(rows[0]).toBe('index,x,y');
+    expect(rows.slice(1).map((r) => Number(r.split(',')[1]))).toEqual(writer.xs);
+
+    const pool = openPool(c.postgres.url);
+    try {
+      // A partition from long ago, with a batch in it, and today's.
+      await pool.query("CREATE TABLE points_20200101 PARTITION OF points FOR VALUES FROM ('2020-01-01T00:00:00Z') TO ('2020-01-02T00:00:00Z')");
+      await pool.query("INSERT INTO points VALUES (1, 1, 1, false, 1, '{\"x\":[0],\"y\":[0]}', '2020-01-01T12:00:00Z')");
+      const history = new PgHistory(pool, createLogger({ quiet: true }), 30);
+      await history.start();
+      await history.close();
+      const { rows: parts } = await pool.query<{ name: string }>("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'points'");
+      const names = parts.map((p) => p.name);
+      expect(names).not.toContain('points_20200101');
+      expect(names).toContain(`points_${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`);
+    } finally {
+      await pool.end();
+    }
+    // What retention kept is all still there.
+    expect((await fetch(`${a.url}/api/v1/plots/${plot.id}/traces/0/data?format=ndjson`, { headers: { authorization: `Bearer ${c.apiKey}` } }).then((r) => r.text())).trim().split('\n')).toHaveLength(300);
   });
 });
