@@ -41,6 +41,9 @@ export class MissingStreamTokenError extends PlotwireError {
   readonly code = 'PW_ERR_NO_STREAM_TOKEN';
 }
 
+/** Body bytes a stream may send while its token is being claimed (the cluster), before 503. */
+export const MAX_HELD_BYTES = 4 * 1024 * 1024;
+
 /** Tokens one connection may name in its objects (a board has a handful). */
 export const MAX_TOKENS_PER_STREAM = 64;
 
@@ -70,7 +73,7 @@ export class StreamSession {
   /** The writer's name for itself (STREAM_WRITER_HEADER), when it gave one. */
   writer: string | null = null;
   /** Body bytes held while the stream's token is being claimed on other nodes; then the end of the body, if it came. */
-  private held: { bufs: Buffer[]; ended: boolean } | undefined;
+  private held: { bufs: Buffer[]; bytes: number; ended: boolean } | undefined;
 
   constructor(
     /** The header's token, or null when each object names its own. */
@@ -101,10 +104,11 @@ export class StreamSession {
 
   /**
    * The stream may take data only once `ready` resolves (its token claimed across nodes): what
-   * arrives until then is held (bounded by the socket: a writer has one claim's round trip of data).
+   * arrives until then is held, at most MAX_HELD_BYTES (a claim takes a round trip or two; a
+   * writer that sends more meanwhile gets 503 and resends).
    */
   waitFor(ready: Promise<void>, refused: (err: unknown) => StreamEnd): void {
-    this.held ??= { bufs: [], ended: false };
+    this.held ??= { bufs: [], bytes: 0, ended: false };
     ready.then(
       () => {
         const held = this.held;
@@ -120,7 +124,12 @@ export class StreamSession {
   data(buf: Buffer): void {
     if (this.finished) return;
     this.activity();
-    if (this.held) return void this.held.bufs.push(buf);
+    if (this.held) {
+      this.held.bufs.push(buf);
+      this.held.bytes += buf.length;
+      if (this.held.bytes > MAX_HELD_BYTES) this.end(streamEnd(503, { error: `the stream sent more than ${MAX_HELD_BYTES} bytes before its token was claimed; send them again`, ...this.summary() }));
+      return;
+    }
     try {
       this.lines.push(buf);
     } catch (err) {

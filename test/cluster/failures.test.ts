@@ -4,7 +4,10 @@
  * and started. Nothing a writer was told is stored is lost, nothing is doubled, and service comes
  * back by itself.
  */
+import { connect } from 'node:net';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_HELD_BYTES } from '../../server/ingest/stream-session.js';
 import { StreamClient } from '../../bridge/stream-client.js';
 import type { LogRecord } from '../../shared/log.js';
 import { openEvents, type EventStream, type SseEvent } from '../helpers/sse.js';
@@ -133,5 +136,35 @@ describe('failures', () => {
     await w.stop();
     expect(await exported(node, plot)).toEqual(range(w.pushed()));
     expect((await nodeApi(c, c.nodes[0] as Node, 'POST', '/api/v1/tokens')).status).toBe(201);
+  });
+});
+
+describe('bounds', () => {
+  it('a stream that sends more than 4 MiB while its token is being claimed gets 503, and nothing of it is kept', async () => {
+    const node = c.nodes[0] as Node;
+    const token = await c.newToken(node);
+    // Redis holds writes (the claim is one) for a moment, as under a failover.
+    const control = new Redis(c.redis.url);
+    await control.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+    try {
+      const socket = connect(node.port, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      const received: Buffer[] = [];
+      socket.on('data', (d) => received.push(d));
+      socket.on('error', () => undefined);
+      socket.write(`POST / HTTP/1.1\r\nHost: x\r\nplotly-streamtoken: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const line = `${JSON.stringify({ append: { x: Array.from({ length: 5000 }, (_, i) => i), y: Array.from({ length: 5000 }, () => 1) }, seq: 0 })}\n`;
+      const body = `${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`;
+      for (let sent = 0; sent <= MAX_HELD_BYTES + body.length && !socket.destroyed; sent += body.length) socket.write(body);
+      await new Promise((r) => socket.once('close', r));
+      const text = Buffer.concat(received).toString();
+      expect(Number(text.slice(9, 12))).toBe(503);
+      expect(text).toContain(`more than ${MAX_HELD_BYTES} bytes before its token was claimed`);
+    } finally {
+      await control.call('CLIENT', 'UNPAUSE');
+      control.disconnect();
+    }
+    const state = (await (await fetch(`${node.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } })).json()) as { next: number };
+    expect(state.next).toBe(0);
   });
 });
