@@ -2,7 +2,9 @@
  * Three plotwire nodes on one real PostgreSQL and one real Redis: what one node does, every node
  * shows, in the same order with the same event ids; Plotly's rules hold across nodes.
  */
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../server/helpers.js';
 import { TestWriter } from '../e2e/writer.js';
 import { openEvents, type EventStream, type SseEvent } from '../helpers/sse.js';
 import { until } from '../helpers/wait.js';
@@ -206,5 +208,21 @@ describe('the history in PostgreSQL', () => {
     }
     // What retention kept is all still there.
     expect((await fetch(`${a.url}/api/v1/plots/${plot.id}/traces/0/data?format=ndjson`, { headers: { authorization: `Bearer ${c.apiKey}` } }).then((r) => r.text())).trim().split('\n')).toHaveLength(300);
+  });
+});
+
+describe('the command line with --postgres', () => {
+  it('user and token commands work on the cluster, and their hints name --postgres so they work as typed', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const made = run(['token', 'create', '--user', c.user, '--postgres', c.postgres.url, '--json']);
+    expect(made.status, made.stderr).toBe(0);
+    const listed = run(['token', 'list', '--user', c.user, '--postgres', c.postgres.url, '--json']);
+    expect((JSON.parse(listed.stdout) as { tokens: unknown[] }).tokens.length).toBeGreaterThan(1);
+    const missing = run(['token', 'create', '--user', 'nobody', '--postgres', c.postgres.url]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`user add nobody --postgres ${c.postgres.url}`);
+    const half = run(['server', '--postgres', c.postgres.url]);
+    expect(half.status).toBe(2);
+    expect(half.stderr).toContain('--postgres and --redis go together');
   });
 });
