@@ -6,57 +6,19 @@
  * the baselines and the viewers each run in their own process, so the server is measured alone.
  * Target (issue 3): p99 <= 50 ms.
  */
-import { connect, type Socket } from 'node:net';
 import { tempDir } from '../test/server/helpers.js';
 import { MEMORY_ANSWER, cpuSeconds, memoryOf, spawnModule, type Child } from './lib/processes.js';
 import { printTable, verdict } from './lib/table.js';
+import { VIEWERS_SOURCE, bareSource, write, type Pace } from './lib/fanout.js';
 
 const VIEWERS = 1000;
 const OBJECTS = 100;
 const INTERVAL_MS = 50;
 const POINTS_PER_OBJECT = 25;
 const TARGET_P99_MS = 50;
+const PACE: Pace = { objects: OBJECTS, intervalMs: INTERVAL_MS, points: POINTS_PER_OBJECT };
 /** Rounds alternate between plotwire and the baselines; each keeps its best (lowest p99) round. */
 const ROUNDS = 4;
-
-/**
- * The bare baseline: SSE responses, and each line of a chunked POST / written to all of them as
- * plotwire's event. As node:http does by default (chunked), or, given "unchunked", with the body
- * running to the connection's close as plotwire sends it.
- */
-const BARE = `
-import { createServer } from 'node:http';
-const viewers = new Set();
-const server = createServer((req, res) => {
-  if (req.method === 'GET') {
-    if (process.argv[1] === 'unchunked') res.useChunkedEncodingByDefault = false;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    res.write('retry: 1000\\n\\nid: 1.AAAAAAAA-0\\nevent: init\\ndata: {}\\n\\n');
-    viewers.add(res);
-    res.on('close', () => viewers.delete(res));
-    return;
-  }
-  let text = '';
-  let index = 0;
-  req.setEncoding('utf8');
-  req.on('data', (d) => {
-    text += d;
-    for (let nl = text.indexOf('\\n'); nl >= 0; nl = text.indexOf('\\n')) {
-      const line = text.slice(0, nl);
-      text = text.slice(nl + 1);
-      if (!line.startsWith('{"append":')) continue;
-      // {"append":UPDATE,"seq":N} -> the event plotwire sends for it, with no parsing at all.
-      const update = line.slice(10, line.lastIndexOf(',"seq"'));
-      const start = index;
-      index += ${POINTS_PER_OBJECT};
-      const message = 'id: 1.AAAAAAAA-' + index + '\\nevent: append\\ndata: {"traces":[0],"start":' + start + ',"update":' + update + '}\\n\\n';
-      for (const v of viewers) v.write(message);
-    }
-  });
-  req.on('end', () => res.end('{}'));
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
-${MEMORY_ANSWER}`;
 
 /** plotwire's server (the built one, as `plotwire server` runs it), in a child that can report its memory. */
 const PLOTWIRE = `
@@ -67,81 +29,6 @@ const server = await startServer({ dataDir: process.argv[1], port: 0, createDefa
 const { apiKey } = server.core.accounts.addUser('bench');
 console.log(JSON.stringify({ url: server.url, apiKey }));
 ${MEMORY_ANSWER}`;
-
-/**
- * The viewers: raw sockets that GET the event stream and, for each append, note now minus the
- * write time the writer put in its last x. Says "connected" when every viewer has its first event,
- * and the latencies when told "report" on stdin.
- */
-const VIEWERS_SOURCE = `
-import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
-const [port, path, count] = process.argv.slice(1);
-const now = () => performance.timeOrigin + performance.now();
-const APPEND = Buffer.from('event: append');
-const X = Buffer.from('"x":[');
-const END = Buffer.from('\\n\\n');
-const latencies = [];
-/** Kept cheap (Buffers, no decoding): this process shares the machine with the server it measures. */
-function open() {
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    let rest = null;
-    let started = false;
-    socket.on('data', (d) => {
-      const at = now();
-      const buf = rest ? Buffer.concat([rest, d]) : d;
-      let from = 0;
-      for (let end = buf.indexOf(END, from); end >= 0; end = buf.indexOf(END, from)) {
-        const a = buf.indexOf(APPEND, from);
-        if (a >= 0 && a < end) {
-          const close = buf.indexOf(93, buf.indexOf(X, a));
-          const comma = buf.lastIndexOf(44, close);
-          latencies.push(at - Number(buf.toString('latin1', comma + 1, close)));
-        } else if (!started) {
-          started = true;
-          resolve();
-        }
-        from = end + 2;
-      }
-      rest = from < buf.length ? buf.subarray(from) : null;
-    });
-    socket.on('error', (err) => { console.error('viewer:', err.message); resolve(); });
-    socket.write('GET ' + path + ' HTTP/1.1\\r\\nHost: bench\\r\\nAccept: text/event-stream\\r\\n\\r\\n');
-  });
-}
-for (let i = 0; i < Number(count); i += 50) await Promise.all(Array.from({ length: Math.min(50, Number(count) - i) }, open));
-console.log(JSON.stringify({ connected: Number(count) }));
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line !== 'report') return;
-  const sorted = Float64Array.from(latencies).sort();
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-  console.log(JSON.stringify({ received: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] }));
-  process.exit(0);
-});
-`;
-
-/** Streams OBJECTS objects at the writer's pace, each x holding its write time (ms since the epoch). */
-async function write(port: number, token: string, firstSeq: number): Promise<void> {
-  const socket: Socket = connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`POST / HTTP/1.1\r\nHost: bench\r\nplotly-streamtoken: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
-  const y = Array.from({ length: POINTS_PER_OBJECT }, (_, i) => 512 + i);
-  const started = performance.now();
-  for (let i = 0; i < OBJECTS; i++) {
-    // Keep the pace to the clock, not to the timers' drift.
-    const due = started + i * INTERVAL_MS - performance.now();
-    if (due > 0) await new Promise((r) => setTimeout(r, due));
-    const sent = performance.timeOrigin + performance.now();
-    const x = Array.from({ length: POINTS_PER_OBJECT }, (_, k) => Number((sent - (POINTS_PER_OBJECT - 1 - k) * 2).toFixed(3)));
-    const line = `${JSON.stringify({ append: { x, y }, seq: firstSeq + i * POINTS_PER_OBJECT })}\n`;
-    socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
-  }
-  socket.end('0\r\n\r\n');
-  // Read the answer to the end, or the socket never closes.
-  socket.resume();
-  await new Promise((resolve) => socket.once('close', resolve));
-}
 
 interface Run {
   readonly p50: number;
@@ -161,7 +48,7 @@ async function run(server: Child, port: number, path: string, token: string, fir
   const viewers: Child = await spawnModule(VIEWERS_SOURCE, [String(port), path, String(VIEWERS)]);
   const joined = await memoryOf(server);
   const cpuBefore = cpuSeconds(pid);
-  await write(port, token, firstSeq);
+  await write(port, token, firstSeq, PACE);
   await new Promise((r) => setTimeout(r, 500));
   const cpu = cpuSeconds(pid) - cpuBefore;
   viewers.child.stdin?.write('report\n');
@@ -181,8 +68,8 @@ async function run(server: Child, port: number, path: string, token: string, fir
 async function main(): Promise<void> {
   const data = tempDir('plotwire-bench-');
   const server = await spawnModule(PLOTWIRE, [data.dir], ['--expose-gc']);
-  const bare = await spawnModule(BARE, [], ['--expose-gc']);
-  const bareUnchunked = await spawnModule(BARE, ['unchunked'], ['--expose-gc']);
+  const bare = await spawnModule(`${bareSource(POINTS_PER_OBJECT)}\n${MEMORY_ANSWER}`, ['chunked'], ['--expose-gc']);
+  const bareUnchunked = await spawnModule(`${bareSource(POINTS_PER_OBJECT)}\n${MEMORY_ANSWER}`, ['unchunked'], ['--expose-gc']);
   try {
     const url = server.hello.url as string;
     const headers = { authorization: `Bearer ${server.hello.apiKey as string}`, 'content-type': 'application/json' };

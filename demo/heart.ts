@@ -75,7 +75,7 @@ export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDe
     // One plot, the same link on every run: its traces move to this run's tokens, the old ones are revoked.
     const existing = plots.byFilename(user.id, DEMO_FILENAME);
     for (const t of existing?.traces ?? []) if (t.tokenId !== undefined) accounts.revokeToken(user.id, t.tokenId);
-    const plot = existing ? service.edit(existing.id, { layout, traces }) : service.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
+    const plot = existing ? await service.edit(existing.id, { layout, traces }) : await service.create(user.id, { filename: DEMO_FILENAME, layout, traces, worldReadable: true });
     bridge.startStreams();
 
     const url = shareUrl(server.core, plot);

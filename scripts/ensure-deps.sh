@@ -10,11 +10,14 @@
 #   chromium                      headless browser for the viewer's and the demo's tests (driven by playwright-core)
 #   systemd                       systemd-analyze verify checks the unit plotwire service install writes
 #   psmisc                        fuser, with which the bridge's tests see a program holding a serial port
+#   redis-server                  the cluster tests' Redis (recent points, fan-out, stream ownership)
+#   postgresql                    the cluster tests' PostgreSQL 15 (accounts, plots, points history)
+#   haproxy                       the load balancer the cluster tests put in front of their nodes
 set -euo pipefail
 
 case "${1:-}" in
   start) packages=(socat) ;;
-  test) packages=(socat g++ doctest-dev gcc-avr avr-libc binutils-avr arduino-core-avr chromium systemd psmisc) ;;
+  test) packages=(socat g++ doctest-dev gcc-avr avr-libc binutils-avr arduino-core-avr chromium systemd psmisc redis-server postgresql haproxy) ;;
   *) echo "usage: scripts/ensure-deps.sh start|test" >&2; exit 2 ;;
 esac
 what="plotwire ${1}"

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../shared/log.js';
 import { statusOf } from '../shared/status.js';
 import { refuse } from './listener.js';
@@ -61,8 +62,7 @@ export class ConnectionLimits {
    * plain connection is answered 503 at once; a TLS one (`answer` false) is closed before its
    * handshake, which would cost more than the answer is worth.
    */
-  admit(socket: Socket, answer = true): boolean {
-    const address = socket.remoteAddress ?? '?';
+  admit(socket: Socket | Duplex, answer = true, address = (socket as Socket).remoteAddress ?? '?'): boolean {
     const fromAddress = this.byAddress.get(address) ?? 0;
     const over = this.open >= this.total ? 'total' : fromAddress >= this.perAddress ? 'perAddress' : undefined;
     if (over) {

@@ -9,18 +9,17 @@ import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { IDLE_TIMEOUT_MS } from '../shared/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { plotwireCommand } from '../shared/self-command.js';
-import { defaultDataDir } from './data-dir.js';
-import type { Core } from './core.js';
-import { PointStore } from './data/point-store.js';
+import type { Core, EmbeddedCore } from './core.js';
+import { clusterEngines, type ClusterOptions } from './cluster/engines.js';
+import { embeddedEngines, type EmbeddedOptions } from './embedded.js';
+import type { Engines } from './engine.js';
 import { Ingest } from './ingest/ingest.js';
 import { serveHttpStream } from './ingest/http-stream.js';
 import { serveRawStream } from './ingest/raw-stream.js';
 import { dispatchConnection } from './listener.js';
-import { Accounts } from './store/accounts.js';
-import { openDatabase } from './store/database.js';
-import { PlotError, Plots } from './store/plots.js';
-import { RETRY_MS, StoreHealth, StoreUnavailableError } from './store/health.js';
+import { PlotError } from './store/plots.js';
+import { AccountError } from './store/accounts.js';
+import { RETRY_MS, StoreUnavailableError } from './store/health.js';
 import { ConnectionLimits } from './connections.js';
 import { LayoutError, LayoutTooLargeError } from './data/layout.js';
 import { HttpDeadlines } from './http/deadlines.js';
@@ -49,8 +48,8 @@ function clientError(err: unknown): { status: number; retryAfter?: number } | un
   return undefined;
 }
 
-export interface ServerOptions {
-  readonly dataDir: string;
+/** How a node listens and limits its clients, whatever engines it runs on. */
+export interface NodeOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly host?: string;
@@ -58,14 +57,6 @@ export interface ServerOptions {
   readonly streamPort?: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly idleTimeoutMs?: number;
-  readonly retentionPoints?: number;
-  /** Bytes kept on disk per token, in MiB (default 64). */
-  readonly retentionMiB?: number;
-  /** Memory for all tokens' recent points, in MiB (default 64); past it idle tokens' are dropped and reloaded when needed. */
-  readonly memoryMiB?: number;
-  /** Memory for one token's recent points, in KiB (default 4096). */
-  readonly tokenMemoryKiB?: number;
-  readonly maxDatabaseMiB?: number;
   readonly connectsPerMinute?: number;
   /** Time a client has to send a request head (default 10 s), on every port; also the longest a kept-alive connection waits for its next head. */
   readonly headTimeoutMs?: number;
@@ -79,17 +70,21 @@ export interface ServerOptions {
   readonly maxConnectionsPerAddress?: number;
   /** Base of share URLs when clients reach the server under another name. */
   readonly publicUrl?: string;
+  /** Connections come through a load balancer that starts each with a PROXY protocol v1 line (HAProxy's send-proxy): client addresses come from it. */
+  readonly proxyProtocol?: boolean;
   /** Create user "plotwire" on first start (default true). */
   readonly createDefaultUser?: boolean;
   readonly log?: Logger;
 }
 
-export interface PlotwireServer {
+export interface ServerOptions extends NodeOptions, EmbeddedOptions {}
+
+export interface PlotwireServer<C extends Core = EmbeddedCore> {
   readonly url: string;
   /** The port it listens on (the URL may name another, under --public-url). */
   readonly port: number;
   readonly streamUrl: string;
-  readonly core: Core;
+  readonly core: C;
   close(): Promise<void>;
 }
 
@@ -112,30 +107,49 @@ const listen = (server: NetServer, port: number, host: string): Promise<number> 
     });
   });
 
-export async function startServer(options: ServerOptions): Promise<PlotwireServer> {
+/** The embedded default: one process on SQLite. */
+export async function startServer(options: ServerOptions): Promise<PlotwireServer<EmbeddedCore>> {
   const log = options.log ?? createLogger();
+  const engines = embeddedEngines(options, log);
+  const server = await startNode(engines, options, log, { db: engines.db });
+  return server as PlotwireServer<EmbeddedCore>;
+}
+
+export interface ClusterServerOptions extends NodeOptions, ClusterOptions {}
+
+/** A node of a cluster: any number of them share one PostgreSQL and one Redis (docs/scaling.md). */
+export async function startClusterServer(options: ClusterServerOptions): Promise<PlotwireServer<Core>> {
+  const log = options.log ?? createLogger();
+  const engines = await clusterEngines(options, log);
+  try {
+    return await startNode(engines, options, log, {}, engines.nodeId);
+  } catch (err) {
+    await engines.close();
+    throw err;
+  }
+}
+
+/**
+ * A server on the given engines: the listeners, the routes, the streams and the viewers are the
+ * same whatever stores the data. `extra` joins the core (the embedded database, for its tools).
+ */
+export async function startNode(engines: Engines, options: NodeOptions, log: Logger, extra: Record<string, unknown> = {}, nodeId?: string): Promise<PlotwireServer<Core>> {
   const headTimeoutMs = options.headTimeoutMs ?? 10_000;
   const host = options.host ?? '127.0.0.1';
-  const db = openDatabase(options.dataDir, { maxSizeMiB: options.maxDatabaseMiB ?? 0 });
-  const accounts = new Accounts(db);
-  const plots = new Plots(db);
-  const health = new StoreHealth(log);
-  const store = new PointStore(db, {
-    retentionPoints: options.retentionPoints ?? 1_000_000,
-    ...(options.retentionMiB !== undefined && { retentionBytes: options.retentionMiB * 1024 * 1024 }),
-    ...(options.memoryMiB !== undefined && { budgetBytes: options.memoryMiB * 1024 * 1024 }),
-    ...(options.tokenMemoryKiB !== undefined && { tokenBytes: options.tokenMemoryKiB * 1024 }),
-    capacityOf: (tokenId) => plots.capacityOf(tokenId),
-    health,
-  });
+  const { accounts, plots, store, health } = engines;
   const fanout = new Fanout(plots, store);
   const service = new PlotService(plots, store, fanout, health);
   const ingest = new Ingest(accounts, store, service, {
     idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     connectsPerMinute: options.connectsPerMinute ?? 30,
     log,
+    ...(engines.ownership && { ownership: engines.ownership }),
+    ...(nodeId !== undefined && { nodeId }),
   });
-  const core: Core = { db, accounts, plots, store, fanout, service, ingest, log, publicUrl: '', streamUrl: '' };
+  const core: Core = { ...extra, accounts, plots, store, fanout, service, ingest, log, publicUrl: '', streamUrl: '' };
+  engines.onRemote?.((change) => (change.kind === 'revoked' ? ingest.revoke(change.tokenId) : service.remote(change)));
+  // Cluster: a request first sees every change committed on any node before it arrived (a token made on another node streams here at once).
+  const barrier = engines.sync?.bind(engines);
 
   const router = new Router();
   apiRoutes(core, router);
@@ -144,6 +158,8 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
+      // The load balancer's health check asks whether this node answers, not what it has seen: it skips the barrier.
+      if (barrier && req.url !== '/api/v1/health') await barrier();
       if (req.url?.split('?')[0] === '/' && req.method === 'POST') return serveHttpStream(req, res, ingest);
       if (req.url?.split('?')[0] === '/' && req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} cannot stream: use POST`);
       if (!(await router.handle(req, res))) throw new HttpError(404, `nothing at ${req.url}`);
@@ -181,6 +197,8 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     ...(options.maxConnectionsPerAddress !== undefined && { perAddress: options.maxConnectionsPerAddress }),
   });
   const toHttp = (socket: Duplex): void => {
+    // Only raw streams stay half-open (below); node:http ends a connection whose client finished.
+    socket.allowHalfOpen = false;
     deadlines.watch(socket);
     http.emit('connection', socket);
   };
@@ -199,12 +217,24 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     if (socket.writable && err.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
   });
-  const toStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
+  const rawStream = (socket: Duplex, first: Buffer, anyPath: boolean): void =>
     serveRawStream(socket, first, ingest, {
       headTimeoutMs,
       anyPath,
       onFault: (err) => log.error('stream-failed', `a stream failed: ${(err as Error).stack ?? err}`),
     });
+  // Behind the barrier, what the writer sends meanwhile is held and handed on as the stream's first bytes.
+  const toStream = !barrier
+    ? rawStream
+    : (socket: Duplex, first: Buffer, anyPath: boolean): void => {
+        const held: Buffer[] = [first];
+        const hold = (buf: Buffer): void => void held.push(buf);
+        socket.on('data', hold);
+        void barrier().then(() => {
+          socket.off('data', hold);
+          if (!socket.destroyed) rawStream(socket, Buffer.concat(held), anyPath);
+        });
+      };
 
   // Every open connection, so close() can end them: node:http never tracks the sockets handed to it
   // (its closeAllConnections does nothing here), and a browser's idle spare connections would hold close() forever.
@@ -213,14 +243,20 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
+  // In the cluster a stream's final answer comes after an async settle: a writer that half-closed
+  // (FIN after its last chunk) must still get it, so raw streams' sockets stay half-open.
+  const halfOpen = barrier !== undefined;
+  // Behind a PROXY-protocol balancer every socket comes from it: connections are counted by the client its line names.
+  const proxied = options.proxyProtocol ? (socket: Socket) => (address: string | undefined) => limits.admit(socket, true, address ?? socket.remoteAddress ?? '?') : undefined;
   const onMain = (socket: Socket): void => {
-    if (!options.tls && !limits.admit(socket)) return;
+    if (!options.tls && !proxied && !limits.admit(socket)) return;
     track(socket);
-    dispatchConnection(socket, toHttp, (s, first) => toStream(s, first, false), headTimeoutMs);
+
+    dispatchConnection(socket, toHttp, (s, first) => toStream(s, first, false), headTimeoutMs, proxied?.(socket));
   };
   const main = options.tls
-    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headTimeoutMs }, onMain)
-    : createNetServer(onMain);
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headTimeoutMs, allowHalfOpen: halfOpen }, onMain)
+    : createNetServer({ allowHalfOpen: halfOpen }, onMain);
   // Under TLS the count is taken on the plain socket, before its handshake; a refused one never gets that far.
   if (options.tls) main.on('connection', (socket: Socket) => void limits.admit(socket, false));
   // Past the descriptor limit accept() fails with EMFILE: the listener must go on for when descriptors return.
@@ -230,7 +266,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
 
   let streamServer: NetServer | undefined;
   if (options.streamPort !== undefined) {
-    streamServer = createNetServer((socket) => {
+    streamServer = createNetServer({ allowHalfOpen: halfOpen }, (socket) => {
       if (!limits.admit(socket)) return;
       track(socket);
       toStream(socket, Buffer.alloc(0), true);
@@ -240,18 +276,25 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
   } else core.streamUrl = core.publicUrl;
 
   if (options.createDefaultUser !== false && accounts.userCount() === 0) {
-    const { apiKey } = accounts.addUser(DEFAULT_USER);
-    log.info(
-      'default-user',
-      `first start: created user "${DEFAULT_USER}" with API key ${apiKey} (shown once; a lost key is replaced with: ${plotwireCommand(['user', 'key', DEFAULT_USER, '--reset'], { dir: options.dataDir, defaultDir: defaultDataDir() })}). Log in at ${core.publicUrl}/login; create stream tokens with: ${plotwireCommand(['token', 'create', '--user', DEFAULT_USER], { dir: options.dataDir, defaultDir: defaultDataDir() })}`,
-      { user: DEFAULT_USER, apiKey, loginUrl: `${core.publicUrl}/login` },
-    );
+    // Nodes of a cluster starting together race for it: the one that loses finds the user made.
+    const added = await Promise.resolve(accounts.addUser(DEFAULT_USER)).catch((err: unknown) => {
+      if (err instanceof AccountError) return undefined;
+      throw err;
+    });
+    if (added) {
+      log.info(
+        'default-user',
+        `first start: created user "${DEFAULT_USER}" with API key ${added.apiKey} (shown once; a lost key is replaced with: ${engines.command(['user', 'key', DEFAULT_USER, '--reset'])}). Log in at ${core.publicUrl}/login; create stream tokens with: ${engines.command(['token', 'create', '--user', DEFAULT_USER])}`,
+        { user: DEFAULT_USER, apiKey: added.apiKey, loginUrl: `${core.publicUrl}/login` },
+      );
+    }
   }
 
-  log.info('listening', `plotwire server at ${core.publicUrl} (streams: POST ${core.streamUrl}/), data in ${options.dataDir}`, {
+  log.info('listening', `plotwire server at ${core.publicUrl} (streams: POST ${core.streamUrl}/), ${engines.where}`, {
     url: core.publicUrl,
     streamUrl: core.streamUrl,
-    dataDir: options.dataDir,
+    ...('dataDir' in options && { dataDir: (options as ServerOptions).dataDir }),
+    ...(nodeId !== undefined && { node: nodeId }),
   });
 
   const closeServer = (s: NetServer): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
@@ -272,8 +315,7 @@ export async function startServer(options: ServerOptions): Promise<PlotwireServe
           for (const s of sockets) s.destroy();
         }, 1000).unref();
         const done = Promise.all([closeServer(main), ...(streamServer ? [closeServer(streamServer)] : [])]);
-        store.close();
-        db.close();
+        await engines.close();
         await done;
         clearTimeout(cut);
       })();

@@ -5,6 +5,11 @@
  *
  * The decision has a deadline: a connection that sends nothing, or fewer bytes than it takes to
  * tell, is answered 408 and closed after `timeoutMs`.
+ *
+ * Behind a load balancer that speaks the PROXY protocol (HAProxy's send-proxy, version 1), a
+ * connection starts with "PROXY TCP4 client server cport sport\r\n": the client's address is
+ * taken from it (for the per-address limits) and the line removed before the request. One
+ * without the line (a probe reaching the node directly) counts by its own address.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,14 +31,66 @@ export function refuse(socket: Duplex, status: number, reason: string, message: 
   setTimeout(() => socket.destroy(), 2000).unref();
 }
 
-export function dispatchConnection(socket: Socket | Duplex, toHttp: (socket: Duplex) => void, stream: (socket: Duplex, first: Buffer) => void, timeoutMs: number): void {
+/** The longest PROXY protocol v1 line (its specification's 107 bytes). */
+const MAX_PROXY_LINE = 107;
+
+/**
+ * The client address a PROXY protocol v1 line names ("PROXY UNKNOWN" names none: the balancer's
+ * own connection, a health check), or null when the line is malformed.
+ */
+export function proxiedAddress(line: string): string | undefined | null {
+  const m = /^PROXY (?:(TCP4|TCP6) (\S+) (\S+) (\d+) (\d+)|UNKNOWN(?: .*)?)$/.exec(line);
+  if (!m) return null;
+  return m[1] ? (m[2] as string) : undefined;
+}
+
+export function dispatchConnection(
+  socket: Socket | Duplex,
+  toHttp: (socket: Duplex) => void,
+  stream: (socket: Duplex, first: Buffer) => void,
+  timeoutMs: number,
+  /** With the PROXY protocol: told the client's address once its line is read; false when the connection was refused. */
+  proxied?: (address: string | undefined) => boolean,
+): void {
   let seen: Buffer = Buffer.alloc(0);
+  let awaitingProxy = proxied !== undefined;
   const deadline = setTimeout(() => {
     socket.removeListener('data', decide);
     refuse(socket, 408, 'Request Timeout', 'Request Timeout', { error: `no request within ${timeoutMs} ms` });
   }, timeoutMs);
   const decide = (buf: Buffer): void => {
     seen = seen.length ? Buffer.concat([seen, buf]) : buf;
+    if (awaitingProxy && proxied) {
+      // Too few bytes to tell whether the line is there.
+      if (seen.length < 6 && 'PROXY '.startsWith(seen.toString('latin1'))) return;
+    }
+    if (awaitingProxy && proxied && !seen.toString('latin1', 0, 6).startsWith('PROXY ')) {
+      // A connection without the line (a probe reaching the node directly): counted by its own address.
+      awaitingProxy = false;
+      if (!proxied(undefined)) {
+        clearTimeout(deadline);
+        socket.removeListener('data', decide);
+        return;
+      }
+    }
+    if (awaitingProxy && proxied) {
+      const end = seen.indexOf('\r\n');
+      if (end < 0 && seen.length <= MAX_PROXY_LINE) return;
+      const address = end < 0 ? null : proxiedAddress(seen.toString('latin1', 0, end));
+      if (address === null) {
+        clearTimeout(deadline);
+        socket.removeListener('data', decide);
+        return refuse(socket, 400, 'Bad Request', 'Bad Request', { error: 'the PROXY protocol line is malformed (expected "PROXY TCP4|TCP6 CLIENT SERVER CPORT SPORT" or "PROXY UNKNOWN")' });
+      }
+      awaitingProxy = false;
+      seen = seen.subarray(end + 2);
+      if (!proxied(address)) {
+        clearTimeout(deadline);
+        socket.removeListener('data', decide);
+        return;
+      }
+      if (seen.length === 0) return;
+    }
     // "POST / " is 7 bytes; wait for them unless the request line already ended.
     if (seen.length < 7 && !seen.includes(10)) return;
     clearTimeout(deadline);

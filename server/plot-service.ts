@@ -9,10 +9,12 @@
  * refuses is a StoreUnavailableError (503 for the writer), never a change that viewers saw and
  * a restart forgets.
  */
-import type { Accepted, PointStore } from './data/point-store.js';
+import type { Accepted } from './data/point-store.js';
 import type { Columns, DataChange } from './data/columns.js';
+import type { MaybePromise, PlotsEngine, PointsEngine, RemoteChange } from './engine.js';
+import { layoutJson, mergeLayout } from './data/layout.js';
 import { isStorageFault, type StoreHealth } from './store/health.js';
-import type { Plot, PlotInput, Plots, TraceSpec } from './store/plots.js';
+import type { Plot, PlotInput, TraceSpec } from './store/plots.js';
 import type { Fanout } from './viewers/fanout.js';
 
 /** Data sent with streamed traces: it becomes each token's data (a replace). */
@@ -29,12 +31,22 @@ export interface PlotEdit {
 
 export class PlotService {
   constructor(
-    private readonly plots: Plots,
-    private readonly store: PointStore,
+    private readonly plots: PlotsEngine,
+    private readonly store: PointsEngine,
     private readonly fanout: Fanout,
     private readonly health: StoreHealth,
   ) {
     store.onCommit((tokenId, applied) => fanout.points(tokenId, applied));
+  }
+
+  /** A change another node made (cluster): this node's recent points and viewers follow it as if it were made here. */
+  remote(change: RemoteChange): void {
+    if (change.kind === 'revoked') return;
+    this.store.reshape(change.tokens);
+    if (change.kind === 'deleted') return this.fanout.deleted(change.plotId);
+    if (change.how === 'reload') this.fanout.reload(change.plot);
+    else if (change.how === 'layout') this.fanout.layout(change.plot);
+    else this.fanout.changed(change.plot);
   }
 
   /**
@@ -46,20 +58,31 @@ export class PlotService {
   }
 
   /** Points appended from outside the token's writer (Plotly's fileopt=extend): stored before this returns, its `next` untouched. */
-  extend(tokenId: number, columns: Columns, count: number): void {
+  async extend(tokenId: number, columns: Columns, count: number): Promise<void> {
+    await this.store.load?.([tokenId]);
     this.points(tokenId, { append: columns, appendCount: count }, undefined, { sequenced: false });
-    this.store.commit();
+    await this.store.commit();
   }
 
-  /** A layout change sent on a token's stream: every plot the token feeds gets it. */
-  relayoutToken(tokenId: number, layout: Record<string, unknown>): void {
-    for (const { plot } of this.plots.forToken(tokenId)) this.edit(plot.id, { layout });
+  /**
+   * A layout change sent on a token's stream: every plot the token feeds gets it. A layout too
+   * deep or too large, or a database refusing writes, throws here, for the stream to end with it;
+   * the write itself completes in the background (in order with the stream's points).
+   */
+  relayoutToken(tokenId: number, layout: Record<string, unknown>, onError: (err: unknown) => void): void {
+    const refusal = this.health.refusal();
+    if (refusal) throw refusal;
+    for (const { plot } of this.plots.forToken(tokenId)) {
+      layoutJson(mergeLayout(plot.layout, layout));
+      this.edit(plot.id, { layout }).catch(onError);
+    }
   }
 
-  create(userId: number, input: PlotInput, initial: InitialData = []): Plot {
-    const plot = this.write('a new plot', () => this.plots.create(userId, input));
+  async create(userId: number, input: PlotInput, initial: InitialData = []): Promise<Plot> {
+    const plot = await this.write('a new plot', () => this.plots.create(userId, input));
+    await this.store.load?.(this.plots.tokensOf(plot.id));
     this.store.reshape(this.plots.tokensOf(plot.id));
-    this.setInitial(initial);
+    await this.setInitial(initial);
     return plot;
   }
 
@@ -67,37 +90,40 @@ export class PlotService {
    * Edits a plot: new traces start every viewer over, a layout alone is sent as a layout, and any
    * edit checks again who may still see the plot (it may have become private).
    */
-  edit(id: number, edit: PlotEdit, initial: InitialData = []): Plot {
+  async edit(id: number, edit: PlotEdit, initial: InitialData = []): Promise<Plot> {
     const before = this.plots.tokensOf(id);
-    const plot = this.write('a plot edit', () => this.plots.update(id, edit));
-    if (edit.traces) this.store.reshape(new Set([...before, ...this.plots.tokensOf(id)]));
-    this.setInitial(initial);
+    const plot = await this.write('a plot edit', () => this.plots.update(id, edit));
+    if (edit.traces) {
+      await this.store.load?.(this.plots.tokensOf(id));
+      this.store.reshape(new Set([...before, ...this.plots.tokensOf(id)]));
+    }
+    await this.setInitial(initial);
     if (edit.traces) this.fanout.reload(plot);
     else if (edit.layout) this.fanout.layout(plot);
     else this.fanout.changed(plot);
     return plot;
   }
 
-  delete(id: number): void {
+  async delete(id: number): Promise<void> {
     const before = this.plots.tokensOf(id);
-    this.write('a plot deletion', () => this.plots.delete(id));
+    await this.write('a plot deletion', () => this.plots.delete(id));
     this.store.reshape(before);
     this.fanout.deleted(id);
   }
 
   /** Data given with a plot's traces, stored before the answer (it is the plot's content, not a stream's). */
-  private setInitial(initial: InitialData): void {
+  private async setInitial(initial: InitialData): Promise<void> {
     if (initial.length === 0) return;
     for (const { tokenId, columns } of initial) this.points(tokenId, { replace: columns, appendCount: 0 });
-    this.store.commit();
+    await this.store.commit();
   }
 
   /** A plot write, refused while the database refuses writes and reported as they are. */
-  private write<T>(what: string, run: () => T): T {
+  private async write<T>(what: string, run: () => MaybePromise<T>): Promise<T> {
     const refusal = this.health.refusal();
     if (refusal) throw refusal;
     try {
-      const result = run();
+      const result = await run();
       this.health.ok();
       return result;
     } catch (err) {

@@ -16,6 +16,15 @@ export interface TokenRowState {
 /** Columns an export names first, in this order. */
 const FIRST_KEYS = ['x', 'y', 'z', 'text'];
 
+/** Column names in an export's order: x, y, z, text, then the styles by name. */
+export function sortColumnKeys(keys: string[]): string[] {
+  const rank = (k: string): number => {
+    const i = FIRST_KEYS.indexOf(k);
+    return i < 0 ? FIRST_KEYS.length : i;
+  };
+  return keys.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export class ChunkTable {
   private readonly insertChunk;
   private readonly updateToken;
@@ -95,12 +104,7 @@ export class ChunkTable {
 
   /** Every column name a token's chunks use: x, y, z, text, then the styles by name. */
   keys(tokenId: number): string[] {
-    const keys = this.db.prepare('SELECT DISTINCT j.key FROM chunks c, json_each(c.columns) j WHERE c.token_id = ?').pluck().all(tokenId) as string[];
-    const rank = (k: string): number => {
-      const i = FIRST_KEYS.indexOf(k);
-      return i < 0 ? FIRST_KEYS.length : i;
-    };
-    return keys.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    return sortColumnKeys(this.db.prepare('SELECT DISTINCT j.key FROM chunks c, json_each(c.columns) j WHERE c.token_id = ?').pluck().all(tokenId) as string[]);
   }
 
   /**

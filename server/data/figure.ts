@@ -1,5 +1,5 @@
 /** A plot as a plotly.js figure ({data, layout}), each streamed trace with its newest maxpoints points. */
-import type { PointStore } from './point-store.js';
+import type { PointsEngine } from '../engine.js';
 import type { Plot, TraceSpec } from '../store/plots.js';
 import { traceUpdate, type Columns } from './columns.js';
 
@@ -14,12 +14,12 @@ export function traceFigure(spec: TraceSpec, cols: Columns): Record<string, unkn
   return trace;
 }
 
-export function traceColumns(spec: TraceSpec, store: PointStore): Columns {
+export function traceColumns(spec: TraceSpec, store: PointsEngine): Columns {
   if (spec.tokenId === undefined) return spec.data ?? {};
   // A streamed trace always has x and y, even empty: plotly.js extends only arrays that exist.
   return { x: [], y: [], ...store.tail(spec.tokenId, spec.maxpoints) };
 }
 
-export function figure(plot: Plot, store: PointStore): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+export function figure(plot: Plot, store: PointsEngine): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
   return { data: plot.traces.map((t) => traceFigure(t, traceColumns(t, store))), layout: plot.layout };
 }

@@ -116,6 +116,23 @@ export class UnknownTokenError extends PlotwireError {
   readonly code = 'PW_ERR_UNKNOWN_TOKEN';
 }
 
+/**
+ * What of a change's appended points the token does not have yet, by the writer's seq: points
+ * before `next` are a resend and skipped; `next` moves on (not at all for `sequenced: false`).
+ */
+export function sequence(head: { next: number }, change: DataChange, seq: number | undefined, options: { readonly sequenced?: boolean }): { appended: Columns | undefined; duplicates: number } {
+  let appended = change.append;
+  let duplicates = 0;
+  if (options.sequenced !== false) {
+    if (appended && seq !== undefined) {
+      duplicates = Math.min(change.appendCount, Math.max(0, head.next - seq));
+      if (duplicates > 0) appended = duplicates === change.appendCount ? undefined : sliceColumns(appended, duplicates);
+      head.next = Math.max(head.next, seq + change.appendCount);
+    } else if (appended) head.next += change.appendCount;
+  }
+  return { appended, duplicates };
+}
+
 export type CommitListener = (tokenId: number, applied: Applied) => void;
 /** Tokens whose accepted changes were lost with a failed transaction, and why. */
 export type FailureListener = (tokenIds: ReadonlySet<number>, err: StoreUnavailableError) => void;
@@ -210,15 +227,7 @@ export class PointStore {
     const head = live as Head;
     let replace: Part | undefined;
     if (change.replace) replace = this.part(head, alignColumns(change.replace));
-    let appended = change.append;
-    let duplicates = 0;
-    if (options.sequenced !== false) {
-      if (appended && seq !== undefined) {
-        duplicates = Math.min(change.appendCount, Math.max(0, head.next - seq));
-        if (duplicates > 0) appended = duplicates === change.appendCount ? undefined : sliceColumns(appended, duplicates);
-        head.next = Math.max(head.next, seq + change.appendCount);
-      } else if (appended) head.next += change.appendCount;
-    }
+    const { appended, duplicates } = sequence(head, change, seq, options);
     const append = appended && columnLength(appended) > 0 ? this.part(head, appended) : undefined;
     if (!replace && !append) return { duplicates };
     this.pending.push({ head, ...(replace && { replace }), ...(append && { append }), next: head.next, at: Date.now() });

@@ -60,15 +60,16 @@ function layoutOf(value: unknown): Record<string, unknown> {
 }
 
 export function apiRoutes(core: Core, router: Router): void {
-  router.add('GET', /^\/api\/v1\/streams\/state$/, ({ req, res }) => {
+  router.add('GET', /^\/api\/v1\/streams\/state$/, async ({ req, res }) => {
     const secret = req.headers[STREAM_TOKEN_HEADER];
     if (typeof secret !== 'string') throw new HttpError(406, `missing header '${STREAM_TOKEN_HEADER}'`);
     const token = core.accounts.tokenBySecret(secret.trim());
     if (!token) throw new HttpError(404, 'this stream token is not registered');
     if (token.revokedAt !== null) throw new HttpError(403, 'this stream token was revoked');
+    await core.store.load?.([token.id]);
     core.store.flush();
     const live = core.store.token(token.id);
-    sendJson(res, 200, { next: live.committedNext, writer: core.ingest.writerOf(token.id) });
+    sendJson(res, 200, { next: live.committedNext, writer: await core.ingest.writerOf(token.id) });
   });
 
   router.add('POST', /^\/api\/v1\/plots$/, async ({ req, res }) => {
@@ -80,7 +81,7 @@ export function apiRoutes(core: Core, router: Router): void {
     const explicit = typeof body.filename === 'string' && body.filename ? body.filename : undefined;
     if (explicit && core.plots.byFilename(user.id, explicit)) throw new HttpError(409, `user ${user.name} already has a plot named "${explicit}"`);
     const filename = explicit ?? core.plots.uniqueFilename(user.id, titleOf(layout) ?? 'plot');
-    const plot = core.service.create(user.id, { filename, layout, traces: input.specs, worldReadable: body.world_readable !== false }, input.initial);
+    const plot = await core.service.create(user.id, { filename, layout, traces: input.specs, worldReadable: body.world_readable !== false }, input.initial);
     sendJson(res, 201, plotJson(core, plot));
   });
 
@@ -103,7 +104,7 @@ export function apiRoutes(core: Core, router: Router): void {
     let layout = body.layout === undefined ? undefined : layoutOf(body.layout);
     if (typeof body.title === 'string') layout = { ...layout, title: { text: body.title } };
     // A layout too deep or too large is refused by the service (400, 413), nothing changed.
-    const updated = core.service.edit(
+    const updated = await core.service.edit(
       plot.id,
       {
         ...(layout && { layout }),
@@ -116,9 +117,9 @@ export function apiRoutes(core: Core, router: Router): void {
     sendJson(ctx.res, 200, plotJson(core, updated));
   });
 
-  router.add('DELETE', /^\/api\/v1\/plots\/(\d+)$/, (ctx) => {
+  router.add('DELETE', /^\/api\/v1\/plots\/(\d+)$/, async (ctx) => {
     const plot = ownPlot(core, ctx);
-    core.service.delete(plot.id);
+    await core.service.delete(plot.id);
     ctx.res.writeHead(204).end();
   });
 
@@ -129,14 +130,14 @@ export function apiRoutes(core: Core, router: Router): void {
     const format = ctx.url.searchParams.get('format') ?? 'ndjson';
     if (format !== 'csv' && format !== 'ndjson') throw new HttpError(400, `format must be csv or ndjson (got ${format})`);
     const chunks = spec.tokenId === undefined ? [{ replace: true, columns: spec.data ?? {} }] : core.store.history(spec.tokenId);
-    const keys = spec.tokenId === undefined ? Object.keys(spec.data ?? {}) : core.store.historyKeys(spec.tokenId);
+    const keys = spec.tokenId === undefined ? Object.keys(spec.data ?? {}) : await core.store.historyKeys(spec.tokenId);
     await writeHistory(ctx.res, format, chunks, keys, `${plot.filename}-trace${ctx.params[1]}`);
   });
 
   router.add('POST', /^\/api\/v1\/tokens$/, async ({ req, res }) => {
     const user = apiUser(core, req);
     const body = await readJson(req, BODY_LIMIT, true);
-    const { token, row } = core.accounts.createToken(user.id, { plotlyFormat: body.plotly_format === true });
+    const { token, row } = await core.accounts.createToken(user.id, { plotlyFormat: body.plotly_format === true });
     sendJson(res, 201, { ...tokenJson(row), token });
   });
 
@@ -145,10 +146,10 @@ export function apiRoutes(core: Core, router: Router): void {
     sendJson(res, 200, { tokens: core.accounts.listTokens(user.id).map(tokenJson) });
   });
 
-  router.add('DELETE', /^\/api\/v1\/tokens\/(\d+)$/, ({ req, res, params }) => {
+  router.add('DELETE', /^\/api\/v1\/tokens\/(\d+)$/, async ({ req, res, params }) => {
     const user = apiUser(core, req);
     const id = Number(params[0]);
-    if (!core.accounts.revokeToken(user.id, id)) throw new HttpError(404, `no active token ${id} of user ${user.name}`);
+    if (!(await core.accounts.revokeToken(user.id, id))) throw new HttpError(404, `no active token ${id} of user ${user.name}`);
     core.ingest.revoke(id);
     res.writeHead(204).end();
   });
@@ -166,14 +167,14 @@ const csvOptions = { escape_formulas: true, cast: { boolean: (v: boolean) => Str
  * header names every column any stored chunk has (`keys`), so a column that first appears late
  * (text from the 1,000th point on) is exported too, empty where a point has no value.
  */
-async function writeHistory(res: ServerResponse, format: 'csv' | 'ndjson', chunks: Iterable<{ replace: boolean; columns: Columns }>, keys: readonly string[], name: string): Promise<void> {
+async function writeHistory(res: ServerResponse, format: 'csv' | 'ndjson', chunks: Iterable<{ replace: boolean; columns: Columns }> | AsyncIterable<{ replace: boolean; columns: Columns }>, keys: readonly string[], name: string): Promise<void> {
   res.writeHead(200, {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
     'content-disposition': `attachment; filename="${name.replace(/[^\w.-]+/g, '_')}.${format}"`,
   });
   if (format === 'csv') res.write(stringify([['index', ...keys]], csvOptions));
   let index = 0;
-  for (const { columns } of chunks) {
+  for await (const { columns } of chunks) {
     const n = (Object.values(columns)[0] ?? []).length;
     let out = '';
     if (format === 'csv') {

@@ -8,7 +8,8 @@
  * at most UNAUTHENTICATED_TOTAL (past it, 503 and Retry-After).
  */
 import type { IncomingMessage } from 'node:http';
-import type { Accounts, User } from '../store/accounts.js';
+import type { AccountsEngine } from '../engine.js';
+import type { User } from '../store/accounts.js';
 import { HttpError, readChunks } from './router.js';
 
 /** Largest /clientresp body, once its sender is known. */
@@ -88,7 +89,7 @@ export type ClientForm = { readonly fields: Record<string, string>; readonly use
  * to be wrong, the rest of the body unread. Throws HttpError 413 (too large, or too much before
  * the credentials) and 503 (too many unauthenticated bytes held server-wide).
  */
-export async function readClientForm(req: IncomingMessage, accounts: Accounts, budget: ByteBudget): Promise<ClientForm> {
+export async function readClientForm(req: IncomingMessage, accounts: AccountsEngine, budget: ByteBudget): Promise<ClientForm> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > FORM_LIMIT) throw new HttpError(413, `request body larger than ${FORM_LIMIT} bytes`);
   let user: User | undefined;

@@ -57,22 +57,25 @@ function parseJsonField(form: Record<string, string>, name: string, fallback: un
 }
 
 /** fileopt=extend: each given trace's data goes on the end of the existing trace of the same index. */
-function extend(core: Core, plot: Plot, specs: TraceSpec[], initial: ReturnType<typeof traceInput>['initial']): Plot {
+async function extend(core: Core, plot: Plot, specs: TraceSpec[], initial: ReturnType<typeof traceInput>['initial']): Promise<Plot> {
   const traces = [...plot.traces];
-  specs.forEach((spec, i) => {
+  for (const [i, spec] of specs.entries()) {
     const old = traces[i];
-    if (!old) return void traces.push(spec);
+    if (!old) {
+      traces.push(spec);
+      continue;
+    }
     if (old.tokenId !== undefined) {
       const cols = spec.tokenId === undefined ? spec.data : initial.find((x) => x.tokenId === spec.tokenId)?.columns;
       const count = cols ? columnLength(cols) : 0;
       // Points from outside the token's writer: stored now, the writer's sequence (next) untouched.
-      if (cols && count > 0) core.service.extend(old.tokenId, cols, count);
-      return;
+      if (cols && count > 0) await core.service.extend(old.tokenId, cols, count);
+      continue;
     }
     const data = { ...old.data };
     for (const [k, v] of Object.entries(spec.data ?? {})) data[k] = [...(data[k] ?? []), ...v];
     traces[i] = { ...old, data };
-  });
+  }
   return core.service.edit(plot.id, { traces });
 }
 
@@ -96,14 +99,14 @@ export function plotlyRoutes(core: Core, router: Router): void {
       let plot: Plot;
       let warning = '';
       if (fileopt === 'new' || !existing) {
-        plot = core.service.create(user.id, { filename: core.plots.uniqueFilename(user.id, filename), layout, traces: input.specs, worldReadable }, input.initial);
+        plot = await core.service.create(user.id, { filename: core.plots.uniqueFilename(user.id, filename), layout, traces: input.specs, worldReadable }, input.initial);
         if (fileopt !== 'new' && fileopt !== 'overwrite' && !existing) warning = `no plot named "${filename}" to ${fileopt}: created it`;
       } else if (fileopt === 'overwrite') {
-        plot = core.service.edit(existing.id, { layout, traces: input.specs, worldReadable }, input.initial);
+        plot = await core.service.edit(existing.id, { layout, traces: input.specs, worldReadable }, input.initial);
       } else if (fileopt === 'extend') {
-        plot = extend(core, existing, input.specs, input.initial);
+        plot = await extend(core, existing, input.specs, input.initial);
       } else if (fileopt === 'append') {
-        plot = core.service.edit(existing.id, { traces: [...existing.traces, ...input.specs] }, input.initial);
+        plot = await core.service.edit(existing.id, { traces: [...existing.traces, ...input.specs] }, input.initial);
       } else {
         return answer(req, res, { error: `fileopt must be new, overwrite, extend or append (got "${fileopt}")` });
       }

@@ -175,14 +175,14 @@ export function webRoutes(core: Core, router: Router): void {
     const next = safeNext(url.searchParams.get('next'));
     const user = core.accounts.authenticate(form.get('un') ?? '', form.get('key') ?? '');
     if (!user) return loginForm(res, 401, next, 'That user name and API key do not match.');
-    const session = core.accounts.createSession(user.id);
+    const session = await core.accounts.createSession(user.id);
     res.writeHead(303, { location: next, 'set-cookie': `${SESSION_COOKIE}=${session}; ${cookieAttributes(core, req)}; Max-Age=2592000` });
     res.end();
   });
-  router.add('POST', /^\/logout$/, ({ req, res }) => {
+  router.add('POST', /^\/logout$/, async ({ req, res }) => {
     checkOrigin(core, req);
     const session = cookie(req, SESSION_COOKIE);
-    if (session) core.accounts.endSession(session);
+    if (session) await core.accounts.endSession(session);
     res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; ${cookieAttributes(core, req)}; Max-Age=0` });
     res.end();
   });

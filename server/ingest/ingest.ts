@@ -7,9 +7,9 @@
 import type { StreamObject } from '../../shared/index.js';
 import type { Logger } from '../../shared/log.js';
 import { dataChange } from '../data/columns.js';
-import type { PointStore } from '../data/point-store.js';
+import type { AccountsEngine, OwnershipEngine, PointsEngine } from '../engine.js';
 import type { PlotService } from '../plot-service.js';
-import type { Accounts } from '../store/accounts.js';
+import { TokenTakenError } from '../store/health.js';
 import { BoardClock, TimeZoneError } from './board-clock.js';
 import { StreamSession, streamEnd, type SessionHost, type StreamEnd } from './stream-session.js';
 
@@ -19,7 +19,13 @@ export interface IngestOptions {
   /** New connections one token may open per minute before 423. */
   readonly connectsPerMinute: number;
   readonly log: Logger;
+  /** Token ownership across nodes (the cluster); without it, ownership is this process's alone. */
+  readonly ownership?: OwnershipEngine;
+  /** This node's name in owner tags (the cluster). */
+  readonly nodeId?: string;
 }
+
+const TAKEN = 'another connection took over this stream token';
 
 /** What a request head says about a stream. */
 export interface StreamHead {
@@ -35,10 +41,13 @@ export class Ingest {
   private readonly active = new Map<number, StreamSession>();
   private readonly connects = new Map<number, number[]>();
   private readonly host: SessionHost;
+  /** Each session's owner tag (node and number), for ownership across nodes. */
+  private readonly tags = new WeakMap<StreamSession, string>();
+  private sessions = 0;
 
   constructor(
-    private readonly accounts: Accounts,
-    private readonly store: PointStore,
+    private readonly accounts: AccountsEngine,
+    private readonly store: PointsEngine,
     private readonly service: PlotService,
     private readonly options: IngestOptions,
   ) {
@@ -54,14 +63,25 @@ export class Ingest {
         this.store.flush();
         return this.store.token(tokenId).committedNext;
       },
+      settle: (tokenIds) => this.store.settle?.(tokenIds),
       release: (s) => {
-        for (const id of s.tokens) if (this.active.get(id) === s) this.active.delete(id);
+        for (const id of s.tokens) {
+          if (this.active.get(id) !== s) continue;
+          this.active.delete(id);
+          this.options.ownership?.release(id, this.tagOf(s));
+        }
       },
     };
     // Points a stream was told were accepted did not reach the disk: its writer must know (503,
-    // with what is stored in `next`), so it resends rather than believing them kept.
+    // with what is stored in `next`), so it resends rather than believing them kept. In the
+    // cluster a write can also find the token taken over on another node (449).
     store.onFailure((tokenIds, err) => {
-      for (const id of tokenIds) this.active.get(id)?.lose(id, streamEnd(503, { error: err.message }));
+      const end = err instanceof TokenTakenError ? streamEnd(449, { error: TAKEN }) : streamEnd(503, { error: err.message });
+      for (const id of tokenIds) this.active.get(id)?.lose(id, end);
+    });
+    options.ownership?.onTaken((tokenId, owner) => {
+      const session = this.active.get(tokenId);
+      if (session && this.tagOf(session) !== owner) session.lose(tokenId, streamEnd(449, { error: TAKEN }));
     });
   }
 
@@ -103,9 +123,11 @@ export class Ingest {
     for (const s of new Set(this.active.values())) s.end(streamEnd(503, { error: 'the server is stopping', ...s.summary() }));
   }
 
-  /** The writer whose stream holds the token now (null: none, or it gave no name). */
-  writerOf(tokenId: number): string | null {
-    return this.active.get(tokenId)?.writer ?? null;
+  /** The writer whose stream holds the token now, on any node (null: none, or it gave no name). */
+  writerOf(tokenId: number): string | null | Promise<string | null> {
+    const session = this.active.get(tokenId);
+    if (session || !this.options.ownership) return session?.writer ?? null;
+    return this.options.ownership.writerOf(tokenId);
   }
 
   get streams(): number {
@@ -114,7 +136,7 @@ export class Ingest {
 
   /** Applies one object for a token; returns the points it appended. */
   apply(tokenId: number, object: StreamObject): number {
-    if (object.layout) this.service.relayoutToken(tokenId, object.layout);
+    if (object.layout) this.service.relayoutToken(tokenId, object.layout, (err) => this.active.get(tokenId)?.lose(tokenId, streamEnd(503, { error: (err as Error).message })));
     const change = dataChange(object);
     if (!change.replace && !change.append) return 0;
     return change.appendCount - this.service.points(tokenId, change, object.seq).duplicates;
@@ -152,6 +174,14 @@ export class Ingest {
   private hold(tokenId: number, session: StreamSession): void {
     const older = this.active.get(tokenId);
     this.active.set(tokenId, session);
-    if (older && older !== session) older.lose(tokenId, streamEnd(449, { error: 'another connection took over this stream token' }));
+    if (older && older !== session) older.lose(tokenId, streamEnd(449, { error: TAKEN }));
+    const ownership = this.options.ownership;
+    if (ownership) session.waitFor(ownership.claim(tokenId, this.tagOf(session), session.writer), (err) => streamEnd(503, { error: (err as Error).message }));
+  }
+
+  private tagOf(session: StreamSession): string {
+    let tag = this.tags.get(session);
+    if (tag === undefined) this.tags.set(session, (tag = `${this.options.nodeId ?? 'local'}:${++this.sessions}`));
+    return tag;
   }
 }

@@ -27,6 +27,8 @@ export interface SessionHost {
   apply(tokenId: number, object: StreamObject): number;
   /** A token's stored position after flushing, for the final answer. */
   committedNext(tokenId: number): number;
+  /** A promise when the tokens' points become durable later (the cluster): the final answer waits for it. */
+  settle(tokenIds: readonly number[]): Promise<void> | undefined;
   release(session: StreamSession): void;
 }
 
@@ -38,6 +40,9 @@ export function streamEnd(status: number, detail: Record<string, unknown> = {}):
 export class MissingStreamTokenError extends PlotwireError {
   readonly code = 'PW_ERR_NO_STREAM_TOKEN';
 }
+
+/** Body bytes a stream may send while its token is being claimed (the cluster), before 503. */
+export const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
 /** Tokens one connection may name in its objects (a board has a handful). */
 export const MAX_TOKENS_PER_STREAM = 64;
@@ -67,6 +72,8 @@ export class StreamSession {
   private gaps = 0;
   /** The writer's name for itself (STREAM_WRITER_HEADER), when it gave one. */
   writer: string | null = null;
+  /** Body bytes held while the stream's token is being claimed on other nodes; then the end of the body, if it came. */
+  private held: { bufs: Buffer[]; bytes: number; ended: boolean } | undefined;
 
   constructor(
     /** The header's token, or null when each object names its own. */
@@ -95,10 +102,34 @@ export class StreamSession {
     this.idle.refresh();
   }
 
+  /**
+   * The stream may take data only once `ready` resolves (its token claimed across nodes): what
+   * arrives until then is held, at most MAX_HELD_BYTES (a claim takes a round trip or two; a
+   * writer that sends more meanwhile gets 503 and resends).
+   */
+  waitFor(ready: Promise<void>, refused: (err: unknown) => StreamEnd): void {
+    this.held ??= { bufs: [], bytes: 0, ended: false };
+    ready.then(
+      () => {
+        const held = this.held;
+        this.held = undefined;
+        for (const buf of held?.bufs ?? []) this.data(buf);
+        if (held?.ended) this.endOfBody();
+      },
+      (err: unknown) => this.end(refused(err)),
+    );
+  }
+
   /** Decoded body bytes. */
   data(buf: Buffer): void {
     if (this.finished) return;
     this.activity();
+    if (this.held) {
+      this.held.bufs.push(buf);
+      this.held.bytes += buf.length;
+      if (this.held.bytes > MAX_HELD_BYTES) this.end(streamEnd(503, { error: `the stream sent more than ${MAX_HELD_BYTES} bytes before its token was claimed; send them again`, ...this.summary() }));
+      return;
+    }
     try {
       this.lines.push(buf);
     } catch (err) {
@@ -113,6 +144,7 @@ export class StreamSession {
    */
   endOfBody(): void {
     if (this.finished) return;
+    if (this.held) return void (this.held.ended = true);
     try {
       const rest = this.lines.rest;
       if (rest.trim() !== '') this.line(rest);
@@ -125,7 +157,10 @@ export class StreamSession {
     if (this.headerToken === null && this.named.size === 0) {
       return this.end(streamEnd(406, { error: `missing header '${STREAM_TOKEN_HEADER}' (or a "${STREAM_TOKEN_KEY}" in each object)`, ...this.summary() }));
     }
-    this.end(streamEnd(200, this.summary()));
+    const settling = this.host.settle(this.tokens);
+    if (!settling) return this.end(streamEnd(200, this.summary()));
+    // A write refused while settling ends the stream with that refusal (503, 449) first.
+    void settling.then(() => this.end(streamEnd(200, this.summary())));
   }
 
   /** Ends the stream with a status (shutdown, framing errors...). */

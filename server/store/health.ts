@@ -8,7 +8,12 @@ import { PlotwireError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 
 export class StoreUnavailableError extends PlotwireError {
-  readonly code = 'PW_ERR_STORE_UNAVAILABLE';
+  readonly code: `PW_ERR_${string}` = 'PW_ERR_STORE_UNAVAILABLE';
+}
+
+/** A write found its token's stream taken over by a newer writer on another node (the writer gets 449). */
+export class TokenTakenError extends StoreUnavailableError {
+  override readonly code = 'PW_ERR_TOKEN_TAKEN';
 }
 
 /** How long after a refused write the next one is tried (earlier ones are refused without trying). */

@@ -7,6 +7,7 @@ import type { Columns } from '../data/columns.js';
 import { layoutJson, mergeLayout } from '../data/layout.js';
 import type { Db } from './database.js';
 import { newSecret } from './secrets.js';
+import { PlotCache } from './plot-cache.js';
 import { PlotwireError } from '../../shared/errors.js';
 
 export interface TraceSpec {
@@ -45,7 +46,8 @@ export class PlotError extends PlotwireError {
   readonly code = 'PW_ERR_PLOT';
 }
 
-interface PlotRow {
+/** A plot as its database row has it (JSON text, world_readable as 0 or 1). */
+export interface PlotRow {
   id: number;
   userId: number;
   owner: string;
@@ -64,7 +66,7 @@ const SELECT = `SELECT p.id, p.user_id AS userId, u.name AS owner, p.file_id AS 
   p.world_readable AS worldReadable, p.share_key AS shareKey, p.layout_version AS layoutVersion,
   p.created_at AS createdAt, p.updated_at AS updatedAt FROM plots p JOIN users u ON u.id = p.user_id`;
 
-const fromRow = (r: PlotRow): Plot => ({
+export const fromRow = (r: PlotRow): Plot => ({
   ...r,
   layout: JSON.parse(r.layout) as Record<string, unknown>,
   traces: JSON.parse(r.traces) as TraceSpec[],
@@ -99,61 +101,10 @@ export function splitTrace(trace: Record<string, unknown>): { props: Record<stri
   return { props, data };
 }
 
-export class Plots {
-  private readonly cache = new Map<number, Plot>();
-  private readonly byToken = new Map<number, Set<number>>();
-
+export class Plots extends PlotCache {
   constructor(private readonly db: Db) {
+    super();
     for (const row of db.prepare(SELECT).all() as PlotRow[]) this.remember(fromRow(row));
-  }
-
-  get(id: number): Plot | undefined {
-    return this.cache.get(id);
-  }
-
-  byFile(owner: string, fileId: number): Plot | undefined {
-    for (const p of this.cache.values()) if (p.owner === owner && p.fileId === fileId) return p;
-    return undefined;
-  }
-
-  byFilename(userId: number, filename: string): Plot | undefined {
-    for (const p of this.cache.values()) if (p.userId === userId && p.filename === filename) return p;
-    return undefined;
-  }
-
-  /** `base`, or `base (1)`, `base (2)`... whichever the user does not have yet. */
-  uniqueFilename(userId: number, base: string): string {
-    let name = base;
-    for (let i = 1; this.byFilename(userId, name); i++) name = `${base} (${i})`;
-    return name;
-  }
-
-  list(userId: number): Plot[] {
-    return [...this.cache.values()].filter((p) => p.userId === userId);
-  }
-
-  /** Plots fed by a token, with the indices of the traces it feeds in each. */
-  forToken(tokenId: number): { plot: Plot; traces: number[] }[] {
-    const out: { plot: Plot; traces: number[] }[] = [];
-    for (const id of this.byToken.get(tokenId) ?? []) {
-      const plot = this.cache.get(id);
-      if (!plot) continue;
-      const traces = plot.traces.flatMap((t, i) => (t.tokenId === tokenId ? [i] : []));
-      if (traces.length) out.push({ plot, traces });
-    }
-    return out;
-  }
-
-  /** Points the traces a token feeds can show: their largest maxpoints (0 when it feeds none). */
-  capacityOf(tokenId: number): number {
-    let capacity = 0;
-    for (const { plot, traces } of this.forToken(tokenId)) for (const i of traces) capacity = Math.max(capacity, plot.traces[i]?.maxpoints ?? 0);
-    return capacity;
-  }
-
-  /** Tokens that feed a plot's traces. */
-  tokensOf(id: number): number[] {
-    return [...new Set((this.cache.get(id)?.traces ?? []).flatMap((t) => (t.tokenId === undefined ? [] : [t.tokenId])))];
   }
 
   /** Throws LayoutError or LayoutTooLargeError for a layout too deep or too large to store. */
@@ -198,20 +149,5 @@ export class Plots {
     this.forget(id);
     this.remember(plot);
     return plot;
-  }
-
-  private remember(plot: Plot): void {
-    this.cache.set(plot.id, plot);
-    for (const t of plot.traces) {
-      if (t.tokenId === undefined) continue;
-      let set = this.byToken.get(t.tokenId);
-      if (!set) this.byToken.set(t.tokenId, (set = new Set()));
-      set.add(plot.id);
-    }
-  }
-
-  private forget(id: number): void {
-    this.cache.delete(id);
-    for (const set of this.byToken.values()) set.delete(id);
   }
 }

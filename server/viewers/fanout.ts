@@ -7,10 +7,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import type { Applied, PointStore } from '../data/point-store.js';
+import type { Applied } from '../data/point-store.js';
+import type { PlotsEngine, PointsEngine } from '../engine.js';
 import { traceUpdate } from '../data/columns.js';
 import { figure } from '../data/figure.js';
-import type { Plot, Plots } from '../store/plots.js';
+import type { Plot } from '../store/plots.js';
 
 /** A viewer that lets this much pile up unread is cut off; it reconnects and resumes. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
@@ -49,8 +50,8 @@ export class Fanout {
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
-    private readonly plots: Plots,
-    private readonly store: PointStore,
+    private readonly plots: PlotsEngine,
+    private readonly store: PointsEngine,
   ) {
     this.keepalive = setInterval(() => {
       for (const { viewers } of this.audiences.values()) for (const res of viewers.keys()) res.write(': keepalive\n\n');
@@ -76,6 +77,22 @@ export class Fanout {
     // Events are small and must leave at once: no Nagle delay (the main listener's sockets come from node:net, which keeps it on).
     res.socket?.setNoDelay(true);
     res.write('retry: 1000\n\n');
+    // The cluster first makes the plot's streams current on this node (a viewer moved here from another node resumes from there).
+    const loading = this.store.load?.(plot.traces.flatMap((t) => (t.tokenId === undefined ? [] : [t.tokenId])));
+    if (loading) {
+      loading.then(
+        () => {
+          const current = this.plots.get(plot.id);
+          if (res.destroyed) return;
+          if (current) this.join(current, res, lastEventId, mayView);
+          else res.end('event: deleted\ndata: {}\n\n');
+        },
+        () => res.destroy(),
+      );
+    } else this.join(plot, res, lastEventId, mayView);
+  }
+
+  private join(plot: Plot, res: ServerResponse, lastEventId: string | undefined, mayView: MayView): void {
     let audience = this.audiences.get(plot.id);
     if (!audience) this.audiences.set(plot.id, (audience = { plot, viewers: new Map() }));
     const { viewers } = audience;
@@ -154,7 +171,13 @@ export class Fanout {
   /** "layoutVersion.shape-index0-index1..." (the index of a trace without a token is 0). */
   private eventId(plot: Plot, at?: Indices): string {
     const indices = plot.traces.map((t) => (t.tokenId === undefined ? 0 : (at?.get(t.tokenId) ?? this.store.endIndex(t.tokenId))));
-    return [`${plot.layoutVersion}.${shapeOf(plot)}`, ...indices].join('-');
+    return [this.version(plot), ...indices].join('-');
+  }
+
+  /** "layoutVersion.shape", and in the cluster the epoch of the plot's streams (a lost stream starts viewers over). */
+  private version(plot: Plot): string {
+    const epochs = this.store.epochTag?.(plot.traces.flatMap((t) => (t.tokenId === undefined ? [] : [t.tokenId]))) ?? '';
+    return `${plot.layoutVersion}.${shapeOf(plot)}${epochs}`;
   }
 
   private message(plot: Plot, event: string, data: Record<string, unknown>, at?: Indices): string {
@@ -163,8 +186,10 @@ export class Fanout {
 
   /** Writes what a viewer missed since its last event; false when it must start over. */
   private resume(plot: Plot, res: ServerResponse, lastEventId: string): boolean {
-    const [version, ...rest] = lastEventId.split('-');
-    if (version !== `${plot.layoutVersion}.${shapeOf(plot)}`) return false;
+    // The positions are the last fields: the version before them may hold "-" itself (the shape is base64url).
+    const fields = lastEventId.split('-');
+    const rest = fields.splice(Math.max(1, fields.length - plot.traces.length));
+    if (fields.join('-') !== this.version(plot)) return false;
     const parts = rest.map(Number);
     if (parts.length !== plot.traces.length || parts.some((n) => !Number.isSafeInteger(n) || n < 0)) return false;
     const missed = new Map<number, { traces: number[]; start: number }>();

@@ -128,8 +128,13 @@ export interface ServerProcess {
 }
 
 /** `plotwire server` as its own process, so a test can kill -9 it. */
-export async function serverProcess(dataDir: string, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [cli, 'server', '--port', '0', '--data', dataDir, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function serverProcess(dataDir: string, args: string[] = []): Promise<ServerProcess> {
+  return plotwireServerProcess(['--data', dataDir, ...args]);
+}
+
+/** `plotwire server` with these options (a cluster node's included), on a free port unless they say one. */
+export async function plotwireServerProcess(args: string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [cli, 'server', ...(args.includes('--port') ? [] : ['--port', '0']), '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
