@@ -11,6 +11,7 @@ import { packageRoot, packageVersion } from '../../shared/package-root.js';
 import { shareUrl, type Core } from '../core.js';
 import type { Plot } from '../store/plots.js';
 import { figure } from '../data/figure.js';
+import { xNumber } from '../web/m4.js';
 import { titleOf } from './api.js';
 import { SESSION_COOKIE, canView, cookie, sessionUser } from './auth.js';
 import { HttpError, readBody, sendJson, type Context, type Router } from './router.js';
@@ -21,7 +22,22 @@ const staticFiles: Record<string, { path: string; type: string }> = {
   '/static/plotly.min.js': { path: require.resolve('plotly.js-dist-min/plotly.min.js'), type: 'text/javascript' },
   '/static/viewer.js': { path: join(packageRoot, 'dist/web/viewer.js'), type: 'text/javascript' },
   '/static/viewer.css': { path: join(packageRoot, 'server/web/viewer.css'), type: 'text/css' },
+  // The viewer's modules (viewer.js imports them by these names).
+  ...Object.fromEntries(['m4', 'series', 'health'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
 };
+
+/** Points one range request sends whole, all traces together; past it each trace is reduced to min/max per column. */
+export const MAX_RANGE_POINTS = 200_000;
+const MAX_RANGE_COLUMNS = 4000;
+
+/** A range bound: a number, or a plotly.js date string (read as ms, as the store reads stored dates). */
+function rangeBound(url: URL, name: string): number {
+  const text = url.searchParams.get(name);
+  if (text === null) throw new HttpError(400, `the range needs ${name}= (a number or a date such as 2026-12-02 09:55:01.5)`);
+  const value = Number.isFinite(Number(text)) && text.trim() !== '' ? Number(text) : xNumber(text);
+  if (!Number.isFinite(value)) throw new HttpError(400, `${name} is not a number or a date: ${JSON.stringify(text.slice(0, 40))}`);
+  return value;
+}
 
 /** Text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -51,17 +67,22 @@ function servePlot(core: Core, ctx: Context, embed: boolean): void {
   const plot = viewablePlot(core, ctx);
   if (!plot) return refused(ctx, embed);
   const query = ctx.url.searchParams.get('share_key');
-  const events = `${ctx.url.pathname.replace(/\.embed$/, '')}/events${query ? `?share_key=${encodeURIComponent(query)}` : ''}`;
+  const path = ctx.url.pathname.replace(/\.embed$/, '');
+  const share = query ? `?share_key=${encodeURIComponent(query)}` : '';
+  const events = `${path}/events${share}`;
   const title = titleOf(plot.layout) ?? plot.filename;
   page(
     ctx.res,
     200,
     `${title} · plotwire`,
-    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1><span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting">connecting…</span></header>
-<div id="plot"></div>
+    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1>
+<span class="controls"><button type="button" id="pause" aria-pressed="false">Pause</button><span class="waiting" id="waiting" role="status" hidden></span>
+<label class="window">Window <select id="window"></select></label></span>
+<span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting" role="status">connecting…</span></header>
+<div class="main"><div id="plot"></div><div class="readouts" id="readouts" aria-live="polite"></div></div>
 <script src="/static/plotly.min.js"></script>
 <script type="module" src="/static/viewer.js"></script>`,
-    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}"${embed ? ' class="embed"' : ' class="viewer"'}` },
+    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}" data-range="${escapeHtml(`${path}/range${share}`)}"${embed ? ' class="embed"' : ' class="viewer"'}` },
   );
 }
 
@@ -192,6 +213,16 @@ export function webRoutes(core: Core, router: Router): void {
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.json$/, (ctx) => {
     const plot = findPlot(core, ctx);
     sendJson(ctx.res, 200, figure(plot, core.store));
+  });
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/range$/, (ctx) => {
+    const plot = findPlot(core, ctx);
+    const from = rangeBound(ctx.url, 'from');
+    const to = rangeBound(ctx.url, 'to');
+    if (from > to) throw new HttpError(400, `from (${from}) is after to (${to})`);
+    const columns = Math.min(MAX_RANGE_COLUMNS, Math.max(1, Math.floor(Number(ctx.url.searchParams.get('columns') ?? 1000)) || 1000));
+    const limit = Math.floor(MAX_RANGE_POINTS / Math.max(1, plot.traces.length));
+    const traces = plot.traces.map((t) => (t.tokenId === undefined ? null : core.store.range(t.tokenId, { from, to, limit, columns })));
+    sendJson(ctx.res, 200, { traces });
   });
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/events$/, (ctx) => {
     const plot = findPlot(core, ctx);

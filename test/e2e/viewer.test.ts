@@ -1,7 +1,8 @@
 /**
  * The live viewer in headless Debian Chromium against a real server on loopback, with points
  * streamed over the real streaming endpoint: what every browser draws is compared with what was
- * streamed.
+ * streamed. Then the viewer as an instrument: pause and resume, a zoomed view of the past filled
+ * from the server's stored history, the stalled state, and the big readout of a marked trace.
  */
 import { createServer, type AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -303,5 +304,125 @@ describe('markup in titles', () => {
       expect(p.errors).toEqual([]);
     }
     await closeAll(page, fresh, embed);
+  });
+});
+
+// Generous: the machine is shared, and these pages hold up to 180,000 points.
+const SLOW = { timeout: 30_000, interval: 100 };
+
+type Held = { x: number[]; y: number[] };
+const held = (page: Page): Promise<Held> => page.evaluate(() => (window as unknown as { plotwire: { held(i: number): Held } }).plotwire.held(0));
+const waiting = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { plotwire: { waiting(): number } }).plotwire.waiting());
+const lastX = async (page: Page): Promise<unknown> => (await plotted(page))[0]?.x?.at(-1);
+
+describe('pause and history', () => {
+  it('Pause holds the last x while points arrive and counts them; Resume catches up with none missing', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'pause' }, 2000);
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    writer.push(100);
+    await expect.poll(() => lastX(page), SLOW).toBe(99);
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Resume' }).getAttribute('aria-pressed'), SLOW).toBe('true');
+    for (let i = 0; i < 3; i++) {
+      writer.push(100);
+      await sleep(50);
+    }
+    await expect.poll(() => waiting(page), SLOW).toBe(300);
+    await expect.poll(() => page.locator('#waiting').textContent(), SLOW).toBe('300 new points waiting');
+    // Everything arrived and is held, but the view still ends where it was paused.
+    expect((await held(page)).x).toEqual(writer.xs);
+    expect(await lastX(page)).toBe(99);
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => (await plotted(page))[0]?.x, SLOW).toEqual(writer.xs);
+    expect((await plotted(page))[0]?.y).toEqual(writer.points.map((p) => p.y));
+    expect(await page.locator('#waiting').isHidden()).toBe(true);
+    await writer.end();
+    expect(page.errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a view zoomed two minutes into the past shows its points from stored history, and keeps them while 30 s more arrive', async () => {
+    const token = s.newToken();
+    // Device time in seconds at 1 kHz; a 10 s window (10,000 points) of 150 s streamed at once.
+    const plot = await createPlot(s, [token], { title: 'history' }, 10_000);
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token, (seq) => seq / 1000);
+    await writer.open();
+    for (let i = 0; i < 150; i++) writer.push(1000);
+    await expect.poll(() => lastX(page), SLOW).toBe(149.999);
+    expect((await held(page)).x[0]).toBeGreaterThan(100);
+
+    // What a drag over the x axis does: plotly.js relayouts x and tells the page.
+    await page.evaluate(() => (window as unknown as { Plotly: { relayout(el: unknown, u: unknown): Promise<unknown> } }).Plotly.relayout(document.getElementById('plot'), { 'xaxis.range[0]': 28, 'xaxis.range[1]': 30 }));
+    const inRange = (p: { x: number }) => p.x >= 28 && p.x <= 30;
+    const want = writer.points.filter(inRange);
+    const shown = async () => {
+      const [t] = await plotted(page);
+      const xs = (t?.x ?? []) as number[];
+      const ys = (t?.y ?? []) as number[];
+      return xs.map((x, i) => ({ x, y: ys[i] })).filter(inRange);
+    };
+    await expect.poll(shown, SLOW).toEqual(want.map(({ x, y }) => ({ x, y })));
+    expect(want).toHaveLength(2001);
+    await expect.poll(() => page.getByRole('button', { name: 'Resume' }).count(), SLOW).toBe(1);
+
+    // 30 s more (device time): they arrive and wait; the view keeps its points.
+    for (let i = 0; i < 30; i++) writer.push(1000);
+    await expect.poll(async () => (await held(page)).x.at(-1), SLOW).toBe(179.999);
+    expect(await waiting(page)).toBe(30_000);
+    expect(await shown()).toEqual(want.map(({ x, y }) => ({ x, y })));
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => (await plotted(page))[0]?.x?.length, SLOW).toBeLessThanOrEqual(10_000);
+    await expect.poll(() => lastX(page), SLOW).toBe(179.999);
+    await writer.end();
+    expect(page.errors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
+
+describe('state and readouts', () => {
+  it('says stalled when the writer stops sending, and live again when points come back', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'stall' });
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    for (let i = 0; i < 10; i++) {
+      writer.push(5);
+      await sleep(50);
+    }
+    await expect.poll(() => stateOf(page), SLOW).toBe('live');
+    await expect.poll(() => stateOf(page), SLOW).toBe('stalled');
+    expect(await page.locator('#state').textContent()).toBe('stalled');
+    writer.push(5);
+    await expect.poll(() => stateOf(page), SLOW).toBe('live');
+    await writer.end();
+    await page.context().close();
+  });
+
+  it('a trace marked for a readout shows its last value big, with its unit', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [], {
+      title: 'heart',
+      traces: [{ token, maxpoints: 100, name: 'heart rate', mode: 'lines+markers', meta: { readout: 'BPM' } }],
+    });
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    const readout = page.getByRole('status', { name: 'heart rate' });
+    for (let i = 1; i <= 3; i++) {
+      writer.push(i);
+      const last = writer.points.at(-1)?.y as number;
+      await expect.poll(() => readout.locator('.value').textContent(), SLOW).toBe(String(last));
+    }
+    expect(await readout.locator('.unit').textContent()).toBe('BPM');
+    await writer.end();
+    await page.context().close();
   });
 });
