@@ -1,8 +1,8 @@
 /**
  * The live viewer: one EventSource per page; every trace's points kept here (series.ts), and
- * handed to plotly.js at the display rate, a long line as min and max per pixel column (m4.ts):
- * plotly.js then lays out a few thousand points a trace instead of the whole window, which is
- * what made a draw slow. An update after a quiet frame is drawn at once; while updates come
+ * drawn at the display rate: a long live line as min and max per pixel column (m4.ts) on a
+ * canvas over the plot (canvas-lines.ts), everything else by plotly.js. Laying out and stroking
+ * the whole window of every trace in SVG is what made a draw slow. An update after a quiet frame is drawn at once; while updates come
  * faster they wait for the next frame and are drawn together, every trace in one redraw.
  *
  * Pause (the button, or zooming and panning the x axis) freezes the view while points keep
@@ -13,6 +13,7 @@
 import { m4, xNumber } from './m4.js';
 import { Series, lengthOf, type Columns } from './series.js';
 import { Health } from './health.js';
+import { CanvasLines, drawableAxis, type CanvasLine } from './canvas-lines.js';
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -63,6 +64,7 @@ const eventsUrl = document.body.dataset.events as string;
 const rangeUrl = document.body.dataset.range as string;
 /** Embedded, the header is a thin bar and the title is drawn by plotly.js; on the page the header shows it. */
 const embedded = document.body.classList.contains('embed');
+const canvas = new CanvasLines(plotEl);
 const health = new Health(document.getElementById('state') as HTMLElement, document.getElementById('rate') as HTMLElement);
 
 let series: Series[] = [];
@@ -206,10 +208,39 @@ function windowStart(i: number): number {
 /** The window in x units: seconds as ms on a time axis. */
 const windowSpan = (s: Series): number => ((windowSeconds ?? 0) * (typeof s.cols.x?.[0] === 'string' ? 1000 : 1));
 
-function liveTrace(i: number): Trace {
+/** plotly.js's default colours, for a line drawn on the canvas whose trace names none. */
+const COLORWAY = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+/** Columns of the invisible stand-in plotly.js gets for a line on the canvas: enough for its autorange (extremes are kept). */
+const STAND_IN_COLUMNS = 64;
+
+/** Whether trace i's axes can be drawn on by the canvas (as laid out by the last draw). */
+function canvasAxes(t: Trace): boolean {
+  const full = plotEl._fullLayout as Record<string, unknown> | undefined;
+  const name = (id: unknown, letter: string): string => (typeof id === 'string' && id.length > 1 ? `${letter}axis${id.slice(1)}` : `${letter}axis`);
+  return !full || (drawableAxis(full[name(t.xaxis, 'x')]) && drawableAxis(full[name(t.yaxis, 'y')]));
+}
+
+function liveTrace(i: number, lines: CanvasLine[]): Trace {
   const s = series[i] as Series;
+  const t = base[i] as Trace;
   const from = windowStart(i);
-  return traceWith(base[i] as Trace, columnsFor(i, s, from, s.length, s.xs[from] ?? 0, s.lastX));
+  const x0 = s.xs[from] ?? 0;
+  const columns = plotColumns();
+  if (s.length - from <= 4 * columns || !reducible(i) || !canvasAxes(t)) return traceWith(t, columnsFor(i, s, from, s.length, x0, s.lastX));
+  const ys = s.cols.y ?? [];
+  const line = (t.line ?? {}) as { color?: unknown; width?: unknown };
+  const colorway = (layout.colorway as string[] | undefined) ?? COLORWAY;
+  lines.push({
+    xaxis: typeof t.xaxis === 'string' ? t.xaxis : 'x',
+    yaxis: typeof t.yaxis === 'string' ? t.yaxis : 'y',
+    xs: s.xs,
+    ys,
+    indices: m4(s.xs, ys, x0, s.lastX, columns, from, s.length),
+    color: typeof line.color === 'string' ? line.color : (colorway[i % colorway.length] as string),
+    width: typeof line.width === 'number' ? line.width : 2,
+  });
+  const standIn = s.pick(m4(s.xs, ys, x0, s.lastX, STAND_IN_COLUMNS, from, s.length));
+  return { ...traceWith(t, standIn), opacity: 0, hoverinfo: 'skip' };
 }
 
 /** Trace i over the frozen range: the history fetched for it, then the points held. */
@@ -248,9 +279,12 @@ function drawNow(): void {
   draws++;
   void then(() => {
     const range = frozen;
-    const data = series.map((_, i) => (range ? frozenTrace(i, range) : liveTrace(i)));
+    const lines: CanvasLine[] = [];
+    const data = series.map((_, i) => (range ? frozenTrace(i, range) : liveTrace(i, lines)));
+    canvas.set(lines);
     return Plotly.react(plotEl, data, drawnLayout(), CONFIG);
   }).then(() => {
+    if (!listening) canvas.draw();
     listenToZoom();
     drawing = false;
     showReadouts();
@@ -411,6 +445,8 @@ let listening = false;
 function listenToZoom(): void {
   if (listening || !plotEl.on) return;
   listening = true;
+  // After every draw of plotly.js (each frame, and a resize), the canvas follows its axes.
+  plotEl.on('plotly_afterplot', () => canvas.draw());
   plotEl.on('plotly_relayout', (e) => {
     const range = relayoutRange(e);
     if (range === 'auto') resume();
@@ -509,6 +545,8 @@ function connect(): void {
 // For tests and curious users: what this page has received and holds.
 (window as unknown as { plotwire: unknown }).plotwire = {
   received: () => health.received,
+  /** Traces drawn on the canvas at the last draw. */
+  canvasLines: () => canvas.count,
   updates: () => health.updates,
   draws: () => draws,
   state: () => health.state,
