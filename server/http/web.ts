@@ -13,7 +13,7 @@ import type { Plot } from '../store/plots.js';
 import { figure } from '../data/figure.js';
 import { xNumber } from '../web/m4.js';
 import { titleOf } from './api.js';
-import { SESSION_COOKIE, canView, cookie, sessionUser } from './auth.js';
+import { SESSION_COOKIE, canView, checkOrigin, cookie, isTls, sessionUser } from './auth.js';
 import { HttpError, readBody, sendJson, type Context, type Router } from './router.js';
 
 const require = createRequire(import.meta.url);
@@ -23,7 +23,7 @@ const staticFiles: Record<string, { path: string; type: string }> = {
   '/static/viewer.js': { path: join(packageRoot, 'dist/web/viewer.js'), type: 'text/javascript' },
   '/static/viewer.css': { path: join(packageRoot, 'server/web/viewer.css'), type: 'text/css' },
   // The viewer's modules (viewer.js imports them by these names).
-  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
+  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines', 'editor', 'plots'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
 };
 
 /** Points one range request sends whole, all traces together; past it each trace is reduced to min/max per column. */
@@ -71,18 +71,20 @@ function servePlot(core: Core, ctx: Context, embed: boolean): void {
   const share = query ? `?share_key=${encodeURIComponent(query)}` : '';
   const events = `${path}/events${share}`;
   const title = titleOf(plot.layout) ?? plot.filename;
+  // The owner's page has the editor; nobody else's has any of it.
+  const owner = !embed && sessionUser(core, ctx.req)?.id === plot.userId;
   page(
     ctx.res,
     200,
     `${title} · plotwire`,
     `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1>
 <span class="controls"><button type="button" id="pause" aria-pressed="false">Pause</button><span class="waiting" id="waiting" role="status" hidden></span>
-<label class="window">Window <select id="window"></select></label></span>
+<label class="window">Window <select id="window"></select></label>${owner ? '<button type="button" id="edit" aria-expanded="false">Edit</button>' : ''}</span>
 <span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting" role="status">connecting…</span></header>
 <div class="main"><div id="plot"></div><div class="readouts" id="readouts" aria-live="polite"></div></div>
 <script src="/static/plotly.min.js"></script>
 <script type="module" src="/static/viewer.js"></script>`,
-    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}" data-range="${escapeHtml(`${path}/range${share}`)}"${embed ? ' class="embed"' : ' class="viewer"'}` },
+    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}" data-range="${escapeHtml(`${path}/range${share}`)}"${owner ? ` data-plot-id="${plot.id}"` : ''}${embed ? ' class="embed"' : ' class="viewer"'}` },
   );
 }
 
@@ -133,25 +135,6 @@ export function safeNext(next: string | null): string {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
-/**
- * A cookie-authenticated change (log in, log out) only from this server's own pages: browsers
- * send Origin on every cross-site POST (and Sec-Fetch-Site), so a form on another site is
- * refused with 403 even where SameSite is not enforced.
- */
-function checkOrigin(core: Core, req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  const site = req.headers['sec-fetch-site'];
-  if (origin !== undefined) {
-    const own = new Set([new URL(core.publicUrl).origin, `${isTls(core, req) ? 'https' : 'http'}://${req.headers.host ?? ''}`]);
-    if (!own.has(origin)) throw new HttpError(403, `a form from ${origin.slice(0, 100)} may not change this server's session (Origin is not this server)`);
-  } else if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new HttpError(403, `a form from another site may not change this server's session (Sec-Fetch-Site: ${String(site).slice(0, 40)})`);
-  }
-}
-
-/** Whether the browser reached this server over TLS (its own, or a proxy's named in --public-url). */
-const isTls = (core: Core, req: IncomingMessage): boolean => (req.socket as { encrypted?: boolean }).encrypted === true || core.publicUrl.startsWith('https:');
-
 /** The session cookie's attributes: HttpOnly always, Secure under TLS (a cookie sent over plain HTTP could be read on the way). */
 const cookieAttributes = (core: Core, req: IncomingMessage): string => `HttpOnly; SameSite=Lax; Path=/${isTls(core, req) ? '; Secure' : ''}`;
 
@@ -179,11 +162,15 @@ export function webRoutes(core: Core, router: Router): void {
 
   router.add('GET', /^\/$/, ({ req, res }) => {
     const user = sessionUser(core, req);
+    const item = (p: Plot): string => {
+      const name = escapeHtml(titleOf(p.layout) ?? p.filename);
+      const link = p.worldReadable ? shareUrl(core, p) : `${shareUrl(core, p)}?share_key=${p.shareKey}`;
+      return `<li data-plot-id="${p.id}" data-link="${escapeHtml(link)}"><a href="${escapeHtml(shareUrl(core, p))}">${name}</a>${p.worldReadable ? '' : ' (private)'}
+<button type="button" data-action="rename" aria-label="Rename ${name}">Rename</button> <button type="button" data-action="delete" aria-label="Delete ${name}">Delete</button> <button type="button" data-action="copy" aria-label="Copy link of ${name}">Copy link</button> <span class="status" role="status"></span></li>`;
+    };
     const list = user
-      ? `<p>Logged in as ${escapeHtml(user.name)}. <form method="post" action="/logout"><button>Log out</button></form></p><ul>${core.plots
-          .list(user.id)
-          .map((p) => `<li><a href="${escapeHtml(shareUrl(core, p))}">${escapeHtml(titleOf(p.layout) ?? p.filename)}</a>${p.worldReadable ? '' : ' (private)'}</li>`)
-          .join('')}</ul>`
+      ? `<p>Logged in as ${escapeHtml(user.name)}. <form method="post" action="/logout"><button>Log out</button></form></p><ul class="plots">${core.plots.list(user.id).map(item).join('')}</ul>
+<script type="module" src="/static/plots.js"></script>`
       : '<p><a href="/login">Log in</a> to see your plots. Public plots are open to anyone with their link.</p>';
     page(res, 200, 'plotwire', `<main class="page"><h1>plotwire ${escapeHtml(packageVersion)}</h1>
 <p>Live plots from sensors. Streams: <code>POST ${escapeHtml(core.streamUrl)}/</code> with a <code>plotly-streamtoken</code> header.</p>${list}</main>`);

@@ -13,6 +13,7 @@
 import { m4, xNumber } from './m4.js';
 import { Series, lengthOf, type Columns } from './series.js';
 import { Health } from './health.js';
+import { startEditor } from './editor.js';
 import { CanvasLines, drawableAxis, type CanvasLine } from './canvas-lines.js';
 
 interface PlotlyApi {
@@ -557,5 +558,7 @@ function connect(): void {
 };
 
 setupControls();
+const editButton = document.getElementById('edit') as HTMLButtonElement | null;
+if (editButton && document.body.dataset.plotId) startEditor(document.body.dataset.plotId, editButton);
 dark.addEventListener('change', requestDraw);
 connect();

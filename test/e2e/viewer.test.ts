@@ -426,3 +426,80 @@ describe('state and readouts', () => {
     await page.context().close();
   });
 });
+
+describe("the owner's editor", () => {
+  /** A page logged in as the test user through the login form. */
+  async function ownerPage(next: string): Promise<Page & { errors: string[] }> {
+    const page = await openPage(browser);
+    await page.goto(`${s.server.url}/login?next=${encodeURIComponent(next)}`);
+    await page.getByLabel('User').fill(s.user);
+    await page.getByLabel('API key').fill(s.apiKey);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => new URL(page.url()).pathname, POLL).toBe(next.split('?')[0]);
+    return page;
+  }
+  const plotLayout = (page: Page) => page.evaluate(() => (document.getElementById('plot') as unknown as { layout: { yaxis?: { range?: number[] } } }).layout.yaxis?.range);
+  const traceName = (page: Page) => page.evaluate(() => (document.getElementById('plot') as unknown as { data: { name?: string }[] }).data[0]?.name);
+
+  it("an owner's edit of the title, a y range and a trace name shows live in a second browser; a non-owner has no editor", async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'before the edit' });
+    const path = new URL(plot.url as string).pathname;
+    const owner = await ownerPage(path);
+    await live(owner);
+    const other = await openPlot(plot.url as string);
+    expect(await other.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    expect(await other.locator('#editor').count()).toBe(0);
+
+    await owner.getByRole('button', { name: 'Edit' }).click();
+    const editor = owner.getByRole('complementary', { name: 'Edit plot' });
+    await editor.getByLabel('Title', { exact: true }).fill('edited in place');
+    await editor.getByLabel('Y axis range', { exact: true }).selectOption('fixed');
+    await editor.getByLabel('Y axis from', { exact: true }).fill('0');
+    await editor.getByLabel('Y axis to', { exact: true }).fill('1000');
+    await editor.getByLabel('Trace 1 name', { exact: true }).fill('pulse');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => editor.isHidden(), POLL).toBe(true);
+
+    for (const page of [other, owner]) {
+      await expect.poll(() => textOf(page, '#title'), POLL).toBe('edited in place');
+      await expect.poll(() => plotLayout(page), POLL).toEqual([0, 1000]);
+      await expect.poll(() => traceName(page), POLL).toBe('pulse');
+    }
+    const saved = (await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json as { title: string; figure: { data: { name: string }[] } };
+    expect(saved.title).toBe('edited in place');
+    expect(saved.figure.data[0]?.name).toBe('pulse');
+
+    // The session edits only from this server's pages: another Origin, or none, is refused.
+    const cookie = (await owner.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    for (const headers of [{ origin: 'http://evil.example' }, {}] as Record<string, string>[]) {
+      const res = await fetch(`${s.server.url}/api/v1/plots/${plot.id}`, { method: 'PATCH', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{"title":"hijacked"}' });
+      expect(res.status).toBe(403);
+    }
+    expect([...owner.errors, ...other.errors]).toEqual([]);
+    await closeAll(owner, other);
+  });
+
+  it('the plot list renames, copies the link of and deletes a plot', async () => {
+    const plot = await createPlot(s, [s.newToken()], { title: 'listed plot', world_readable: false });
+    const page = await ownerPage('/');
+    const item = page.locator(`li[data-plot-id="${plot.id}"]`);
+    await item.getByRole('button', { name: 'Rename listed plot' }).click();
+    await item.getByLabel('New title').fill('renamed plot');
+    await item.getByRole('button', { name: 'Save title' }).click();
+    await expect.poll(() => item.getByRole('link').textContent(), POLL).toBe('renamed plot');
+    expect((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.title).toBe('renamed plot');
+
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await item.getByRole('button', { name: /^Copy link of/ }).click();
+    await expect.poll(() => item.locator('.status').textContent(), POLL).toBe('Link copied.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(plot.share_url);
+
+    await item.getByRole('button', { name: /^Delete/ }).click();
+    await item.getByRole('button', { name: /^Delete/ }).click();
+    await expect.poll(() => item.count(), POLL).toBe(0);
+    expect((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).status).toBe(404);
+    expect(page.errors).toEqual([]);
+    await closeAll(page);
+  });
+});
