@@ -23,7 +23,7 @@ const staticFiles: Record<string, { path: string; type: string }> = {
   '/static/viewer.js': { path: join(packageRoot, 'dist/web/viewer.js'), type: 'text/javascript' },
   '/static/viewer.css': { path: join(packageRoot, 'server/web/viewer.css'), type: 'text/css' },
   // The viewer's modules (viewer.js imports them by these names).
-  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines', 'editor', 'plots'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
+  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines', 'editor', 'plots', 'board-status'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
 };
 
 /** Points one range request sends whole, all traces together; past it each trace is reduced to min/max per column. */
@@ -77,7 +77,7 @@ function servePlot(core: Core, ctx: Context, embed: boolean): void {
     ctx.res,
     200,
     `${title} · plotwire`,
-    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1>
+    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1><span class="board" id="board" role="status" aria-label="Board status"></span>
 <span class="controls"><button type="button" id="pause" aria-pressed="false">Pause</button><span class="waiting" id="waiting" role="status" hidden></span>
 <label class="window">Window <select id="window"></select></label>${owner ? '<button type="button" id="edit" aria-expanded="false">Edit</button>' : ''}</span>
 <span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting" role="status">connecting…</span></header>

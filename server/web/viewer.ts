@@ -14,6 +14,7 @@ import { m4, xNumber } from './m4.js';
 import { Series, lengthOf, type Columns } from './series.js';
 import { Health } from './health.js';
 import { startEditor } from './editor.js';
+import { boardFlags } from './board-status.js';
 import { CanvasLines, drawableAxis, type CanvasLine } from './canvas-lines.js';
 
 interface PlotlyApi {
@@ -61,6 +62,7 @@ const pauseEl = document.getElementById('pause') as HTMLButtonElement;
 const waitingEl = document.getElementById('waiting') as HTMLElement;
 const windowEl = document.getElementById('window') as HTMLSelectElement;
 const readoutsEl = document.getElementById('readouts') as HTMLElement;
+const boardEl = document.getElementById('board') as HTMLElement;
 const eventsUrl = document.body.dataset.events as string;
 const rangeUrl = document.body.dataset.range as string;
 /** Embedded, the header is a thin bar and the title is drawn by plotly.js; on the page the header shows it. */
@@ -289,6 +291,7 @@ function drawNow(): void {
     listenToZoom();
     drawing = false;
     showReadouts();
+    showBoard();
     if (dirty) requestDraw();
   });
 }
@@ -311,6 +314,8 @@ function onAppend(traces: number[], cols: Columns): void {
   if (frozen) {
     waiting += n * traces.length;
     showPause();
+    // The board's status stays current while the view is paused.
+    showBoard();
   } else requestDraw();
 }
 
@@ -501,6 +506,24 @@ function showReadouts(): void {
   });
 }
 
+/** The board's status line: lead off, the signal state, drops (board-status.ts). */
+function showBoard(): void {
+  const flags = boardFlags(base, (i) => series[i]?.cols.y ?? []);
+  const text = flags.map((f) => `${f.kind}:${f.level}:${f.text}`).join('|');
+  if (boardEl.dataset.flags === text) return;
+  boardEl.dataset.flags = text;
+  boardEl.replaceChildren(
+    ...flags.map((f) => {
+      const span = document.createElement('span');
+      span.className = 'flag';
+      span.dataset.kind = f.kind;
+      span.dataset.level = f.level;
+      span.textContent = f.text;
+      return span;
+    }),
+  );
+}
+
 // ---- The connection ----
 
 let failures = 0;
@@ -555,6 +578,8 @@ function connect(): void {
   paused: () => Boolean(frozen),
   waiting: () => waiting,
   held: (i: number) => series[i]?.slice(0, series[i]?.length ?? 0),
+  /** The live window of each trace, every point in it (plotly.js or the canvas may draw fewer). */
+  windows: () => series.map((s, i) => s.slice(windowStart(i), s.length)),
 };
 
 setupControls();

@@ -13,7 +13,7 @@ import { createLogger } from '../../shared/log.js';
 import { DEMO_RECORDING, startHeartDemo, type HeartDemo } from '../../demo/heart.js';
 import { adcCodes, readSignalVolts } from '../../firmware/sim/recordings.js';
 import { tempDir } from '../server/helpers.js';
-import { launchChromium, openPage, plotted } from '../e2e/browser.js';
+import { launchChromium, openPage, windowed } from '../e2e/browser.js';
 
 const data = tempDir();
 let demo: HeartDemo;
@@ -33,7 +33,7 @@ interface Trace {
   x: string[];
   y: number[];
 }
-const traces = async (page: Parameters<typeof plotted>[0]): Promise<Trace[]> => (await plotted(page)) as Trace[];
+const traces = async (page: Parameters<typeof windowed>[0]): Promise<Trace[]> => (await windowed(page)) as Trace[];
 
 
 /** Mean heart rate of the annotated beats in [from, to) seconds of MIT-BIH record 100. */
@@ -51,7 +51,7 @@ function referenceBpm(fromS: number, toS: number): number {
 it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of the reference', async () => {
   const [a, b] = [await openPage(browser), await openPage(browser)];
   await Promise.all([a.goto(demo.shareUrl), b.goto(demo.shareUrl)]);
-  await a.waitForFunction(() => ((document.getElementById('plot') as unknown as { data?: { y: unknown[] }[] }).data?.[0]?.y.length ?? 0) > 1000, undefined, { timeout: 30_000 });
+  await a.waitForFunction(() => ((window as unknown as { plotwire: { windows(): { y: unknown[] }[] } }).plotwire.windows()[0]?.y.length ?? 0) > 1000, undefined, { timeout: 30_000 });
 
   // Every beat page A showed while the board played the first 30 s of the recording.
   const bpmSeen = new Map<string, number>();
@@ -90,6 +90,13 @@ it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of t
   expect(Math.abs(shownBpm - referenceBpm(0, 30))).toBeLessThanOrEqual(2);
   expect(bpmA!.y.every((v) => v > 30 && v < 200)).toBe(true);
   expect(a.errors).toEqual([]);
+
+  // The big readout beside the plot is the last beat's rate.
+  const [, bpmNow] = await traces(a);
+  const lastBpm = bpmNow!.y.at(-1) as number;
+  await expect.poll(async () => Number(await a.getByRole('status', { name: 'heart rate' }).getAttribute('data-value')), { timeout: 10_000 }).toBe((await traces(a))[1]!.y.at(-1));
+  expect(lastBpm).toBeGreaterThan(30);
+  expect(await a.getByRole('status', { name: 'heart rate' }).locator('.unit').textContent()).toBe('BPM');
 
   // The page says it is live and how fast points arrive.
   expect(await a.locator('#state').textContent()).toBe('live');

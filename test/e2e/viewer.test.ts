@@ -11,6 +11,8 @@ import { sleep } from '../helpers/wait.js';
 import { api, createPlot, serverProcess, tempDir, testServer, type TestServer } from '../server/helpers.js';
 import { launchChromium, openPage, plotted, viewerStats } from './browser.js';
 import { TestWriter, waveY } from './writer.js';
+import { startBridge } from '../bridge/helpers/bridge-cli.js';
+import { until } from '../helpers/wait.js';
 
 let browser: Browser;
 let s: TestServer;
@@ -502,4 +504,38 @@ describe("the owner's editor", () => {
     expect(page.errors).toEqual([]);
     await closeAll(page);
   });
+});
+
+describe('the board status', () => {
+  it('shows what the board says through the real bridge: the signal state, and a lead off within a second', async () => {
+    const [ecg, lead, sig] = [s.newToken(), s.newToken(), s.newToken()];
+    const bridge = startBridge(
+      ['--serial', '-', '--server', s.server.url, '--reset-wait', '0', '--map', `v=${ecg}`, '--map', `lead.off=${lead}`, '--map', `quality.sig=${sig}`, '--create-plot', 'board status', '--api-key', s.apiKey],
+      { stdin: true },
+    );
+    const send = (line: string): boolean => bridge.child.stdin?.write(`${line}\n`) ?? false;
+    try {
+      send('{"hello":1,"fw":"0.1.0","board":"uno","rate":100,"ch":["v"]}');
+      const created = await bridge.waitFor((r) => r.event === 'plot-created');
+      const page = await openPlot(created.url as string);
+      const flag = (kind: string) => page.locator(`#board .flag[data-kind="${kind}"]`);
+      for (let n = 0; n < 5; n++) send(`{"n":${n},"t":${n * 10},"v":${n}}`);
+      send('{"ev":"quality","sig":"noisy","q":20,"n":5,"t":50}');
+      await expect.poll(() => flag('signal').textContent(), SLOW).toBe('signal too noisy: no beats');
+      expect(await flag('signal').getAttribute('data-level')).toBe('warn');
+
+      send('{"ev":"lead","off":true,"n":6,"t":60}');
+      await until('"lead off" on the page', async () => (await flag('lead').textContent()) === 'lead off', 1000);
+      expect(await flag('lead').getAttribute('data-level')).toBe('alert');
+      expect(await page.getByRole('status', { name: 'Board status' }).textContent()).toContain('lead off');
+
+      send('{"ev":"lead","off":false,"n":7,"t":70}');
+      send('{"ev":"quality","sig":"ok","q":90,"n":8,"t":80}');
+      await expect.poll(() => page.locator('#board').textContent(), SLOW).toBe('leads onsignal ok');
+      expect(page.errors).toEqual([]);
+      await closeAll(page);
+    } finally {
+      await bridge.stop();
+    }
+  }, 60_000);
 });
