@@ -166,6 +166,8 @@ export function plotLayout(boards: readonly LayoutBoard[], options: LayoutOption
       });
     }
   });
+  // The time axis (and its title) under the lowest panel, not between the first and the second.
+  if (ordered.length > 1) (layout.xaxis as Record<string, unknown>).anchor = `y${ordered.length}`;
   return { layout, traces: [...traces, ...hidden] };
 }
 

@@ -15,6 +15,7 @@ import { Series, lengthOf, type Columns } from './series.js';
 import { Health } from './health.js';
 import { startEditor } from './editor.js';
 import { boardFlags } from './board-status.js';
+import { fitLayout } from './fit.js';
 import { CanvasLines, drawableAxis, type CanvasLine } from './canvas-lines.js';
 
 interface PlotlyApi {
@@ -157,9 +158,9 @@ function setTitle(): void {
 function drawnLayout(): Record<string, unknown> {
   const drawn: Record<string, unknown> = { ...(dark.matches && DARK), ...layout, ...fastAxes(), autosize: true, uirevision };
   if (frozen) drawn.xaxis = { ...(drawn.xaxis as object), range: [...frozen.raw], autorange: false };
-  if (embedded) return drawn;
-  // Room on the right for half of the last tick label (labels are not hidden at the edge).
-  return { ...drawn, title: { text: '' }, margin: { t: 24, r: 40, ...(layout.margin as object | undefined) } };
+  // Room on the right for half of the last tick label (labels are not hidden at the edge); on the page the header has the title.
+  const fitted = fitLayout(drawn, plotEl.clientWidth, plotEl.clientHeight, embedded);
+  return embedded ? fitted : { ...fitted, title: { text: '' } };
 }
 
 /**
