@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { packageRoot, packageVersion } from '../../shared/package-root.js';
-import { shareUrl, type Core } from '../core.js';
+import { embedUrl, shareUrl, type Core } from '../core.js';
 import type { Plot } from '../store/plots.js';
 import { figure } from '../data/figure.js';
 import { xNumber } from '../web/m4.js';
@@ -44,10 +44,10 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(res: ServerResponse, status: number, title: string, body: string, options: { embeddable?: boolean; bodyAttrs?: string } = {}): void {
+function page(res: ServerResponse, status: number, title: string, body: string, options: { embeddable?: boolean; bodyAttrs?: string; head?: string } = {}): void {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/viewer.css"></head>
+<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/viewer.css">${options.head ?? ''}</head>
 <body${options.bodyAttrs ?? ''}>
 ${body}
 </body></html>`;
@@ -84,7 +84,12 @@ function servePlot(core: Core, ctx: Context, embed: boolean): void {
 <div class="main"><div id="plot"></div><div class="readouts" id="readouts" aria-live="polite"></div></div>
 <script src="/static/plotly.min.js"></script>
 <script type="module" src="/static/viewer.js"></script>`,
-    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}" data-range="${escapeHtml(`${path}/range${share}`)}"${owner ? ` data-plot-id="${plot.id}"` : ''}${embed ? ' class="embed"' : ' class="viewer"'}` },
+    {
+      embeddable: embed,
+      // oEmbed discovery: a site given this page's link finds how to embed it.
+      head: `<link rel="alternate" type="application/json+oembed" href="${escapeHtml(`${core.publicUrl}/oembed?url=${encodeURIComponent(`${shareUrl(core, plot)}${share}`)}`)}" title="${escapeHtml(title)}">`,
+      bodyAttrs: ` data-events="${escapeHtml(events)}" data-range="${escapeHtml(`${path}/range${share}`)}"${owner ? ` data-plot-id="${plot.id}"` : ''}${embed ? ' class="embed"' : ' class="viewer"'}`,
+    },
   );
 }
 
@@ -151,7 +156,52 @@ function loginForm(res: ServerResponse, status: number, next: string, error = ''
   );
 }
 
+/** oEmbed's default and largest embed size, px: a plot reads well from 640x400 (and lays out from 320x240). */
+const OEMBED_SIZE = { width: 640, height: 400, minWidth: 320, minHeight: 240 };
+
+/**
+ * oEmbed (https://oembed.com): a site given a plot's link gets the iframe that embeds it. Only a
+ * plot the link may see (a private one with its share key); format=xml is not offered (501).
+ */
+function oembed(core: Core, ctx: Context): void {
+  const format = ctx.url.searchParams.get('format') ?? 'json';
+  if (format !== 'json') throw new HttpError(501, `oEmbed format ${format.slice(0, 20)} is not offered here: use format=json`);
+  const given = ctx.url.searchParams.get('url');
+  if (!given) throw new HttpError(400, 'oEmbed needs url= (a plot link such as http://host/~user/1)');
+  let link: URL;
+  try {
+    link = new URL(given);
+  } catch {
+    throw new HttpError(400, `url is not a link: ${JSON.stringify(given.slice(0, 80))}`);
+  }
+  const m = /^\/~([A-Za-z0-9_.-]+)\/(\d+)(?:\.embed)?$/.exec(link.pathname);
+  const plot = m ? core.plots.byFile(m[1] as string, Number(m[2])) : undefined;
+  if (!m || !plot || !canView(core, ctx.req, link, plot)) throw new HttpError(404, `no plot at ${given.slice(0, 100)} you may embed (a private plot needs its share link)`);
+  const size = (name: 'maxwidth' | 'maxheight', fallback: number, least: number): number => {
+    const max = Number(ctx.url.searchParams.get(name) ?? Infinity);
+    return Math.round(Math.max(least, Math.min(fallback, Number.isFinite(max) && max > 0 ? max : fallback)));
+  };
+  const width = size('maxwidth', OEMBED_SIZE.width, OEMBED_SIZE.minWidth);
+  const height = size('maxheight', OEMBED_SIZE.height, OEMBED_SIZE.minHeight);
+  const key = link.searchParams.get('share_key');
+  const src = `${embedUrl(core, plot)}${key ? `?share_key=${encodeURIComponent(key)}` : ''}`;
+  const title = titleOf(plot.layout) ?? plot.filename;
+  sendJson(ctx.res, 200, {
+    version: '1.0',
+    type: 'rich',
+    provider_name: 'plotwire',
+    provider_url: core.publicUrl,
+    title,
+    author_name: plot.owner,
+    width,
+    height,
+    html: `<iframe src="${escapeHtml(src)}" width="${width}" height="${height}" title="${escapeHtml(title)}" style="border:0" loading="lazy"></iframe>`,
+  });
+}
+
 export function webRoutes(core: Core, router: Router): void {
+  router.add('GET', /^\/oembed$/, (ctx) => oembed(core, ctx));
+
   for (const [path, file] of Object.entries(staticFiles)) {
     router.add('GET', new RegExp(`^${path.replace(/\./g, '\\.')}$`), ({ res }) => {
       const body = readFileSync(file.path);
