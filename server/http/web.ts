@@ -23,7 +23,7 @@ const staticFiles: Record<string, { path: string; type: string }> = {
   '/static/viewer.js': { path: join(packageRoot, 'dist/web/viewer.js'), type: 'text/javascript' },
   '/static/viewer.css': { path: join(packageRoot, 'server/web/viewer.css'), type: 'text/css' },
   // The viewer's modules (viewer.js imports them by these names).
-  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines', 'editor', 'plots', 'board-status', 'fit'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
+  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines', 'editor', 'plots', 'board-status', 'fit', 'plot-api'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
 };
 
 /** Points one range request sends whole, all traces together; past it each trace is reduced to min/max per column. */

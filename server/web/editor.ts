@@ -5,6 +5,8 @@
  * the login session (the server checks it comes from its own page); every viewer, this one too,
  * gets the change through its event stream.
  */
+import { plotApi } from './plot-api.js';
+
 type Json = Record<string, unknown>;
 
 interface PlotJson {
@@ -117,13 +119,6 @@ function patchOf(form: HTMLFormElement, plot: PlotJson): Json {
   return { layout, ...(changed && { trace_props: traceProps }), world_readable: checked(form, 'public') };
 }
 
-async function api(method: string, path: string, body?: Json): Promise<Json> {
-  const res = await fetch(path, { method, credentials: 'same-origin', headers: body ? { 'content-type': 'application/json' } : {}, ...(body && { body: JSON.stringify(body) }) });
-  const answer = (await res.json().catch(() => ({}))) as Json;
-  if (!res.ok) throw new Error(typeof answer.error === 'string' ? answer.error : `the server answered ${res.status}`);
-  return answer;
-}
-
 /** Copies a link, or selects it for Ctrl-C where the clipboard is not allowed. */
 export async function copyLink(link: string, fallback?: HTMLInputElement): Promise<boolean> {
   try {
@@ -143,8 +138,14 @@ export function startEditor(plotId: string, button: HTMLButtonElement): void {
     panel.replaceChildren();
     button.setAttribute('aria-expanded', 'false');
   };
+  const say = (message: string): void => {
+    panel.replaceChildren(el('p', { role: 'alert' }, message));
+    panel.hidden = false;
+  };
   async function open(): Promise<void> {
-    const plot = (await api('GET', `/api/v1/plots/${plotId}`)) as unknown as PlotJson;
+    const answer = await plotApi('GET', `/api/v1/plots/${plotId}`);
+    if (!answer.ok) return say(`The editor could not load the plot: ${answer.error}`);
+    const plot = answer.body as unknown as PlotJson;
     const { layout, data } = plot.figure;
     const colorway = Array.isArray(layout.colorway) ? (layout.colorway as string[]) : COLORWAY;
     const link = plot.share_url ?? plot.url;
@@ -171,12 +172,9 @@ export function startEditor(plotId: string, button: HTMLButtonElement): void {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       status.textContent = 'Saving…';
-      try {
-        await api('PATCH', `/api/v1/plots/${plotId}`, patchOf(form, plot));
-        close();
-      } catch (err) {
-        status.textContent = `Not saved: ${(err as Error).message}`;
-      }
+      const saved = await plotApi('PATCH', `/api/v1/plots/${plotId}`, patchOf(form, plot));
+      if (saved.ok) close();
+      else status.textContent = `Not saved: ${saved.error}`;
     });
     panel.replaceChildren(form);
     panel.hidden = false;
@@ -185,9 +183,6 @@ export function startEditor(plotId: string, button: HTMLButtonElement): void {
   }
   button.addEventListener('click', () => {
     if (!panel.hidden) return close();
-    open().catch((err: unknown) => {
-      panel.replaceChildren(el('p', { role: 'alert' }, `The editor could not load the plot: ${(err as Error).message}`));
-      panel.hidden = false;
-    });
+    void open();
   });
 }

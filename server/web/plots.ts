@@ -3,17 +3,19 @@
  * link of each plot, through the plot API with the login session.
  */
 import { copyLink } from './editor.js';
+import { plotApi } from './plot-api.js';
 
-async function send(method: string, id: string, body?: unknown): Promise<void> {
-  const res = await fetch(`/api/v1/plots/${id}`, { method, credentials: 'same-origin', headers: body ? { 'content-type': 'application/json' } : {}, ...(body !== undefined && { body: JSON.stringify(body) }) });
-  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `the server answered ${res.status}`);
-}
 
 function setUp(item: HTMLLIElement): void {
   const id = item.dataset.plotId as string;
   const link = item.querySelector('a') as HTMLAnchorElement;
   const status = item.querySelector('.status') as HTMLElement;
-  const fail = (err: unknown): void => void (status.textContent = (err as Error).message);
+  /** Does `then` once the server took the change, else shows why not. */
+  const send = async (method: string, body: unknown, then: () => void): Promise<void> => {
+    const answer = await plotApi(method, `/api/v1/plots/${id}`, body);
+    if (answer.ok) then();
+    else status.textContent = answer.error;
+  };
   const button = (action: string): HTMLButtonElement => item.querySelector(`[data-action="${action}"]`) as HTMLButtonElement;
 
   button('rename').addEventListener('click', () => {
@@ -31,13 +33,11 @@ function setUp(item: HTMLLIElement): void {
     input.focus();
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      send('PATCH', id, { title: input.value })
-        .then(() => {
-          link.textContent = input.value;
-          form.remove();
-          link.hidden = false;
-        })
-        .catch(fail);
+      void send('PATCH', { title: input.value }, () => {
+        link.textContent = input.value;
+        form.remove();
+        link.hidden = false;
+      });
     });
   });
 
@@ -48,7 +48,7 @@ function setUp(item: HTMLLIElement): void {
       del.textContent = 'Really delete?';
       return;
     }
-    send('DELETE', id).then(() => item.remove(), fail);
+    void send('DELETE', undefined, () => item.remove());
   });
 
   button('copy').addEventListener('click', async () => {
