@@ -117,7 +117,7 @@ async function wholePath(): Promise<{ latencies: number[]; received: number[]; c
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const page = await browser.newPage();
-  // Time every draw: when extendTraces has drawn and the next frame is painted.
+  // Time every draw: when plotly.js has drawn (the viewer hands it each frame with Plotly.react) and the next frame is painted; a draw shows every point received when it began.
   await page.addInitScript({
     content: `
       window.__draws = [];
@@ -137,11 +137,14 @@ async function wholePath(): Promise<{ latencies: number[]; received: number[]; c
         configurable: true,
         get: () => plotly,
         set(value) {
-          const extend = value.extendTraces.bind(value);
-          value.extendTraces = (gd, update, indices, max) => {
-            const n = update.y && update.y[0] ? update.y[0].length : 0;
-            return extend(gd, update, indices, max).then((r) => {
-              requestAnimationFrame(() => window.__draws.push([performance.timeOrigin + performance.now(), indices[0] === 0 ? n : 0]));
+          const react = value.react.bind(value);
+          let shown = 0;
+          value.react = (...args) => {
+            const received = window.plotwire ? window.plotwire.received() : 0;
+            const n = received - shown;
+            shown = received;
+            return react(...args).then((r) => {
+              requestAnimationFrame(() => window.__draws.push([performance.timeOrigin + performance.now(), n]));
               return r;
             });
           };

@@ -1,12 +1,14 @@
 /**
  * The plot --create-plot makes (and the demo), laid out from what the board said: one panel per
  * kind of channel, stacked on one time axis; axis titles with the units of the hello; the heart
- * rate with a marker at each beat on a fixed 30-220 range; a fixed range wherever the quantity
- * has one. Channels of one unit share a panel; a channel whose unit is not known has its own,
+ * rate with a marker at each beat on a fixed 30-220 range and a big BPM readout; a fixed range
+ * wherever the quantity has one; the board's status (lead off, signal state, drops) as hidden
+ * traces the viewer reads into its status line. Channels of one unit share a panel; a channel whose unit is not known has its own,
  * so quantities of different scales never squash each other on one axis.
  * It makes a plotly.js layout and traces only: the server and the viewer draw them.
  */
 import { MAXPOINTS_DEFAULT, MAXPOINTS_MAX, deviceKeys, eventTypes, firmwareModes, type HelloLine } from '../shared/index.js';
+import { SIGNAL_CODES } from './point-router.js';
 
 export interface LayoutBoard {
   /** The board's hello, when it said one. */
@@ -46,13 +48,27 @@ interface Quantity {
   readonly perSecond: number;
   /** Each point is an event (a beat): drawn with a marker. */
   readonly markers?: boolean;
+  /** The unit of a big readout of its last value beside the plot (trace meta.readout). */
+  readonly readout?: string;
 }
+
+/**
+ * The board's status, streamed like any value but not plotted: a hidden trace each, which the
+ * viewer reads into its status line (trace meta.status).
+ */
+const statusTraces: Record<string, Record<string, unknown>> = {
+  [`${eventTypes.LEAD}.${deviceKeys.OFF}`]: { name: 'lead off', meta: { status: 'lead' } },
+  [`${eventTypes.QUALITY}.${deviceKeys.SIGNAL}`]: { name: 'signal', meta: { status: 'signal', states: SIGNAL_CODES } },
+  [`${eventTypes.DROP}.${deviceKeys.LINES}`]: { name: 'lines the board dropped', meta: { status: 'drops' } },
+};
+/** Points a status trace keeps: the last is what counts. */
+const STATUS_POINTS = 100;
 
 /** Beats a second assumed to size the heart-rate trace: 90/min keeps its window about the samples' one. */
 const BEATS_PER_SECOND = 1.5;
 
 const known: Record<string, Quantity> = {
-  [`${eventTypes.BEAT}.${deviceKeys.BPM}`]: { title: 'heart rate', unit: 'beats per minute', range: [30, 220], perSecond: BEATS_PER_SECOND, markers: true },
+  [`${eventTypes.BEAT}.${deviceKeys.BPM}`]: { title: 'heart rate', unit: 'beats per minute', range: [30, 220], perSecond: BEATS_PER_SECOND, markers: true, readout: 'BPM' },
   [`${eventTypes.QUALITY}.${deviceKeys.BPM}`]: { title: 'heart rate', unit: 'beats per minute', range: [30, 220], perSecond: 1 },
   [`${eventTypes.BEAT}.${deviceKeys.IBI}`]: { title: 'interval between beats', unit: 'ms', perSecond: BEATS_PER_SECOND, markers: true },
   [`${eventTypes.QUALITY}.${deviceKeys.QUALITY}`]: { title: 'signal quality', unit: '%', range: [0, 100], perSecond: 1 },
@@ -65,7 +81,7 @@ interface Panel {
   readonly title: string;
   readonly range?: readonly [number, number];
   readonly weight: number;
-  readonly traces: Array<{ token: string; name: string; markers: boolean; perSecond: number | undefined }>;
+  readonly traces: Array<{ token: string; name: string; markers: boolean; perSecond: number | undefined; readout?: string }>;
 }
 
 /** The unit of a board's channel: the hello's "unit", else raw ADC counts in plotwire's firmware modes. */
@@ -85,12 +101,18 @@ export function plotLayout(boards: readonly LayoutBoard[], options: LayoutOption
     if (!p) panels.set(key, (p = { key, ...make(), traces: [] }));
     return p;
   };
+  const hidden: LayoutTrace[] = [];
   boards.forEach((board, b) => {
     const rate = board.hello ? board.hello[deviceKeys.RATE] : undefined;
     for (const [channel, token] of Object.entries(board.map)) {
+      const status = statusTraces[channel];
+      if (status) {
+        hidden.push({ token, maxpoints: STATUS_POINTS, props: { ...status, type: 'scatter', mode: 'markers', visible: false, showlegend: false } });
+        continue;
+      }
       const q = known[channel];
       if (q) {
-        panel(`q:${q.title}`, () => ({ title: `${q.title} (${q.unit})`, range: q.range, weight: 1 })).traces.push({ token, name: q.title, markers: q.markers ?? false, perSecond: q.perSecond });
+        panel(`q:${q.title}`, () => ({ title: `${q.title} (${q.unit})`, range: q.range, weight: 1 })).traces.push({ token, name: q.title, markers: q.markers ?? false, perSecond: q.perSecond, ...(q.readout && { readout: q.readout }) });
       } else if (channel.includes('.')) {
         panel(`e:${b}:${channel}`, () => ({ title: channel, weight: 1 })).traces.push({ token, name: channel, markers: true, perSecond: undefined });
       } else {
@@ -138,12 +160,15 @@ export function plotLayout(boards: readonly LayoutBoard[], options: LayoutOption
           mode: t.markers ? 'lines+markers' : 'lines',
           line: { width: t.markers ? 2 : 1, color: c },
           ...(t.markers && { marker: { size: 7, symbol: 'diamond', color: c } }),
+          ...(t.readout && { meta: { readout: t.readout } }),
           yaxis: axis,
         },
       });
     }
   });
-  return { layout, traces };
+  // The time axis (and its title) under the lowest panel, not between the first and the second.
+  if (ordered.length > 1) (layout.xaxis as Record<string, unknown>).anchor = `y${ordered.length}`;
+  return { layout, traces: [...traces, ...hidden] };
 }
 
 function maxpoints(options: LayoutOptions, perSecond: number | undefined): number {

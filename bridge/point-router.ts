@@ -7,6 +7,7 @@ import {
   DEFAULT_SAMPLE_RATE_HZ,
   deviceKeys,
   isChannelKey,
+  signalStates,
   type HelloLine,
 } from '../shared/index.js';
 import { SampleScan } from './sample-scan.js';
@@ -29,9 +30,23 @@ export interface RouterCounts {
   unmapped: string[];
 }
 
+/** The signal states of a quality event by number, as "quality.sig" streams them (the order of shared/device-lines.ts). */
+export const SIGNAL_CODES: readonly string[] = Object.values(signalStates);
+
+/** An event's value as a point's y: numbers as they are, true/false as 1/0 ("lead.off"), a signal state as its code. */
+function eventNumber(key: string, value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (key === deviceKeys.SIGNAL && typeof value === 'string') {
+    const code = SIGNAL_CODES.indexOf(value);
+    return code < 0 ? undefined : code;
+  }
+  return undefined;
+}
+
 /**
- * A map key is a channel name of the sample lines ("ecg"), or EVENT.KEY for a number in an event
- * line ("beat.bpm", "quality.q").
+ * A map key is a channel name of the sample lines ("ecg"), or EVENT.KEY for a value in an event
+ * line ("beat.bpm", "quality.q", "lead.off" as 1/0, "quality.sig" as its code in SIGNAL_CODES).
  */
 export class PointRouter {
   readonly counts: RouterCounts = { points: 0, unmapped: [] };
@@ -79,8 +94,8 @@ export class PointRouter {
     this.clock.gave(wall);
     const prefix = `${line[deviceKeys.EVENT] as string}.`;
     for (const key in line) {
-      const value = line[key];
-      if (typeof value !== 'number' || (stamped && !isChannelKey(key))) continue;
+      const value = eventNumber(key, line[key]);
+      if (value === undefined || (stamped && !isChannelKey(key))) continue;
       const sink = this.sinks.get(prefix + key);
       if (!sink) continue;
       this.xs[0] = this.x(wall);

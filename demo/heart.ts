@@ -50,11 +50,14 @@ export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDe
     const user = accounts.userByName(DEFAULT_USER) ?? accounts.addUser(DEFAULT_USER).user;
     const ecg = accounts.createToken(user.id);
     const bpm = accounts.createToken(user.id);
+    // The board's status: its signal state and a lead off, for the page's status line.
+    const sig = accounts.createToken(user.id);
+    const lead = accounts.createToken(user.id);
 
     const simulation = await startSimulation({ signal: options.recording ?? DEMO_RECORDING, output: 'pty' });
     stops.push(() => simulation.stop());
 
-    const map = { ecg: ecg.token, 'beat.bpm': bpm.token };
+    const map = { ecg: ecg.token, 'beat.bpm': bpm.token, 'quality.sig': sig.token, 'lead.off': lead.token };
     const bridge = new Bridge({ server: server.url, boards: [{ serial: simulation.ptyPath as string, map }] });
     bridge.on('log', (r: LogRecord) => {
       const { level, event, message, ...fields } = r;
@@ -65,10 +68,7 @@ export async function startHeartDemo(options: HeartDemoOptions): Promise<HeartDe
     stops.push(() => bridge.close());
     const [hello] = await bridge.hellos(HELLO_WAIT_MS);
     const laid = plotLayout([{ hello, map }], { title: TITLE, seconds: SECONDS_SHOWN });
-    const ids = new Map([
-      [ecg.token, ecg.row.id],
-      [bpm.token, bpm.row.id],
-    ]);
+    const ids = new Map([ecg, bpm, sig, lead].map((t) => [t.token, t.row.id]));
     const layout = laid.layout;
     const traces: TraceSpec[] = laid.traces.map((t) => ({ props: t.props, tokenId: ids.get(t.token) as number, maxpoints: t.maxpoints }));
 

@@ -36,7 +36,7 @@ function at(c: Country, year: number): { income: number; life: number; pop: numb
 const api = new ServerApi(server, apiKey);
 const traces = [];
 for (const [name, region] of Object.entries(regions)) {
-  traces.push({ token: await api.createToken(), name, mode: 'markers', maxpoints: region.countries.length, marker: { color: region.color, sizemode: 'area', sizeref: 0.4, line: { width: 1, color: '#fff' } } });
+  traces.push({ token: await api.createToken(), name, mode: 'markers+text', textposition: 'top center', textfont: { size: 10, color: region.color }, maxpoints: region.countries.length, marker: { color: region.color, sizemode: 'area', sizeref: 0.4, line: { width: 1, color: '#fff' } } });
 }
 const plot = await api.createPlot({
   title: `Income and life expectancy, ${FIRST}-${LAST} (synthetic model)`,

@@ -48,6 +48,8 @@ describe('examples', () => {
       expect((trace.x as number[]).length).toBe(3);
       expect((trace.marker as { size: number[] }).size.every((v) => v > 0)).toBe(true);
       expect((trace.text as string[]).every((t) => /^[A-Z][\w ]+ \d{4}$/.test(t))).toBe(true);
+      // The names are drawn beside the bubbles, not only on hover.
+      expect(trace).toMatchObject({ mode: 'markers+text', textposition: 'top center' });
     }
   });
 

@@ -102,6 +102,22 @@ export class ChunkTable {
     for (const r of rows) yield { replace: r.replace === 1, columns: JSON.parse(r.columns) as Columns };
   }
 
+  /** A token's chunks by position: the cumulative index after each and its point count, oldest first. */
+  positions(tokenId: number): { endIndex: number; count: number }[] {
+    return this.db.prepare('SELECT end_index AS endIndex, count FROM chunks WHERE token_id = ? ORDER BY end_index').all(tokenId) as { endIndex: number; count: number }[];
+  }
+
+  /** The first or last x of the chunk that ends at `endIndex` (SQLite reads it from the JSON without a copy in JavaScript). */
+  xAt(tokenId: number, endIndex: number, which: 'first' | 'last'): unknown {
+    return this.db.prepare(`SELECT json_extract(columns, '$.x[${which === 'first' ? '0' : '#-1'}]') FROM chunks WHERE token_id = ? AND end_index = ?`).pluck().get(tokenId, endIndex);
+  }
+
+  /** A token's chunks from the one ending at `endIndex` on, oldest first. */
+  *chunksFrom(tokenId: number, endIndex: number): Generator<Columns> {
+    const rows = this.db.prepare('SELECT columns FROM chunks WHERE token_id = ? AND end_index >= ? ORDER BY end_index').pluck().iterate(tokenId, endIndex) as Iterable<string>;
+    for (const r of rows) yield JSON.parse(r) as Columns;
+  }
+
   /** Every column name a token's chunks use: x, y, z, text, then the styles by name. */
   keys(tokenId: number): string[] {
     return sortColumnKeys(this.db.prepare('SELECT DISTINCT j.key FROM chunks c, json_each(c.columns) j WHERE c.token_id = ?').pluck().all(tokenId) as string[]);

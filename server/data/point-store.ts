@@ -23,6 +23,7 @@ import { type StoreHealth, StoreUnavailableError } from '../store/health.js';
 import { alignColumns, columnLength, sliceColumns, type Columns, type DataChange } from './columns.js';
 import { ChunkTable } from './chunk-table.js';
 import { RecentCache } from './recent-cache.js';
+import { storedRange, type RangeAnswer, type RangeQuery } from './x-range.js';
 import { type RecentPoints, estimateBytes } from './recent-points.js';
 import { PlotwireError } from '../../shared/errors.js';
 
@@ -288,6 +289,12 @@ export class PointStore {
   *history(tokenId: number): Generator<{ replace: boolean; columns: Columns }> {
     this.flush();
     yield* this.chunks.history(tokenId);
+  }
+
+  /** A token's stored points with x in a range (the past a viewer scrolled to), bounded by the query. */
+  range(tokenId: number, query: RangeQuery): RangeAnswer {
+    this.flush();
+    return storedRange(this.chunks, tokenId, query);
   }
 
   /** Every column name a token's stored points use, for an export's header: x, y, z, text, then the styles by name. */

@@ -7,7 +7,8 @@ import { figure } from '../data/figure.js';
 import type { Columns } from '../data/columns.js';
 import type { Plot } from '../store/plots.js';
 import type { TokenRow } from '../store/accounts.js';
-import { apiUser } from './auth.js';
+import { apiOrSessionUser, apiUser } from './auth.js';
+import { mergeTraceProps } from './trace-props.js';
 import { HttpError, readJson, sendJson, type Context, type Router } from './router.js';
 import { traceInput } from './trace-input.js';
 import { isObject } from '../../shared/validate.js';
@@ -46,8 +47,9 @@ const tokenJson = (t: TokenRow): Record<string, unknown> => ({
   next: t.nextSeq,
 });
 
+/** A plot of the caller (API key or, from the plot's page, the owner's session), or 404. */
 function ownPlot(core: Core, ctx: Context): Plot {
-  const user = apiUser(core, ctx.req);
+  const user = apiOrSessionUser(core, ctx.req);
   const plot = core.plots.get(Number(ctx.params[0]));
   if (!plot || plot.userId !== user.id) throw new HttpError(404, `no plot ${ctx.params[0]} of user ${user.name}`);
   return plot;
@@ -86,7 +88,7 @@ export function apiRoutes(core: Core, router: Router): void {
   });
 
   router.add('GET', /^\/api\/v1\/plots$/, ({ req, res }) => {
-    const user = apiUser(core, req);
+    const user = apiOrSessionUser(core, req);
     sendJson(res, 200, { plots: core.plots.list(user.id).map((p) => plotJson(core, p, false)) });
   });
 
@@ -96,6 +98,8 @@ export function apiRoutes(core: Core, router: Router): void {
     const plot = ownPlot(core, ctx);
     const body = await readJson(ctx.req, BODY_LIMIT);
     const input = body.traces === undefined ? undefined : traceInput(core, plot.userId, body.traces);
+    if (input && body.trace_props !== undefined) throw new HttpError(400, 'send traces or trace_props, not both');
+    const restyled = body.trace_props === undefined ? undefined : mergeTraceProps(plot, body.trace_props);
     if (body.filename !== undefined) {
       if (typeof body.filename !== 'string' || body.filename === '') throw new HttpError(400, 'filename must be a non-empty string');
       const other = core.plots.byFilename(plot.userId, body.filename);
@@ -109,6 +113,7 @@ export function apiRoutes(core: Core, router: Router): void {
       {
         ...(layout && { layout }),
         ...(input && { traces: input.specs }),
+        ...(restyled && { traces: restyled }),
         ...(typeof body.filename === 'string' && { filename: body.filename }),
         ...(typeof body.world_readable === 'boolean' && { worldReadable: body.world_readable }),
       },

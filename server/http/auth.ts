@@ -45,6 +45,39 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * A cookie-authenticated change (log in, log out, an edit from the page) only from this server's
+ * own pages: browsers send Origin on every cross-site POST (and Sec-Fetch-Site), so a form on
+ * another site is refused with 403 even where SameSite is not enforced. `requireSignal`: a
+ * request with neither header is refused too (fetch() always sends Origin on PATCH and DELETE).
+ */
+export function checkOrigin(core: Core, req: IncomingMessage, requireSignal = false): void {
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if (origin !== undefined) {
+    const own = new Set([new URL(core.publicUrl).origin, `${isTls(core, req) ? 'https' : 'http'}://${req.headers.host ?? ''}`]);
+    if (!own.has(origin)) throw new HttpError(403, `a form from ${origin.slice(0, 100)} may not change this server's session (Origin is not this server)`);
+  } else if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new HttpError(403, `a form from another site may not change this server's session (Sec-Fetch-Site: ${String(site).slice(0, 40)})`);
+  } else if (requireSignal && site === undefined) {
+    throw new HttpError(403, 'a change made with a login session must come from this server\'s pages (no Origin header); scripts send an API key instead');
+  }
+}
+
+/** Whether the browser reached this server over TLS (its own, or a proxy's named in --public-url). */
+export const isTls = (core: Core, req: IncomingMessage): boolean => (req.socket as { encrypted?: boolean }).encrypted === true || core.publicUrl.startsWith('https:');
+
+/**
+ * The user of a plot API request: its API key, or the browser's login session (the owner's
+ * editor on the plot's page). A change made with the session must come from this server's pages.
+ */
+export function apiOrSessionUser(core: Core, req: IncomingMessage): User {
+  const session = req.headers.authorization === undefined && req.headers['plotly-username'] === undefined ? sessionUser(core, req) : undefined;
+  if (!session) return apiUser(core, req);
+  if (req.method !== 'GET' && req.method !== 'HEAD') checkOrigin(core, req, true);
+  return session;
+}
+
 /** Public plots for all; private ones for their owner's session or the secret share link. */
 export function canView(core: Core, req: IncomingMessage, url: URL, plot: Plot): boolean {
   if (plot.worldReadable) return true;

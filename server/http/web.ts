@@ -8,11 +8,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { packageRoot, packageVersion } from '../../shared/package-root.js';
-import { shareUrl, type Core } from '../core.js';
+import { embedUrl, shareUrl, type Core } from '../core.js';
 import type { Plot } from '../store/plots.js';
 import { figure } from '../data/figure.js';
+import { xNumber } from '../web/m4.js';
 import { titleOf } from './api.js';
-import { SESSION_COOKIE, canView, cookie, sessionUser } from './auth.js';
+import { SESSION_COOKIE, canView, checkOrigin, cookie, isTls, sessionUser } from './auth.js';
 import { HttpError, readBody, sendJson, type Context, type Router } from './router.js';
 
 const require = createRequire(import.meta.url);
@@ -21,17 +22,32 @@ const staticFiles: Record<string, { path: string; type: string }> = {
   '/static/plotly.min.js': { path: require.resolve('plotly.js-dist-min/plotly.min.js'), type: 'text/javascript' },
   '/static/viewer.js': { path: join(packageRoot, 'dist/web/viewer.js'), type: 'text/javascript' },
   '/static/viewer.css': { path: join(packageRoot, 'server/web/viewer.css'), type: 'text/css' },
+  // The viewer's modules (viewer.js imports them by these names).
+  ...Object.fromEntries(['m4', 'series', 'health', 'canvas-lines', 'editor', 'plots', 'board-status', 'fit', 'plot-api'].map((name) => [`/static/${name}.js`, { path: join(packageRoot, `dist/web/${name}.js`), type: 'text/javascript' }])),
 };
+
+/** Points one range request sends whole, all traces together; past it each trace is reduced to min/max per column. */
+export const MAX_RANGE_POINTS = 200_000;
+const MAX_RANGE_COLUMNS = 4000;
+
+/** A range bound: a number, or a plotly.js date string (read as ms, as the store reads stored dates). */
+function rangeBound(url: URL, name: string): number {
+  const text = url.searchParams.get(name);
+  if (text === null) throw new HttpError(400, `the range needs ${name}= (a number or a date such as 2026-12-02 09:55:01.5)`);
+  const value = Number.isFinite(Number(text)) && text.trim() !== '' ? Number(text) : xNumber(text);
+  if (!Number.isFinite(value)) throw new HttpError(400, `${name} is not a number or a date: ${JSON.stringify(text.slice(0, 40))}`);
+  return value;
+}
 
 /** Text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(res: ServerResponse, status: number, title: string, body: string, options: { embeddable?: boolean; bodyAttrs?: string } = {}): void {
+function page(res: ServerResponse, status: number, title: string, body: string, options: { embeddable?: boolean; bodyAttrs?: string; head?: string } = {}): void {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/viewer.css"></head>
+<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/viewer.css">${options.head ?? ''}</head>
 <body${options.bodyAttrs ?? ''}>
 ${body}
 </body></html>`;
@@ -51,17 +67,29 @@ function servePlot(core: Core, ctx: Context, embed: boolean): void {
   const plot = viewablePlot(core, ctx);
   if (!plot) return refused(ctx, embed);
   const query = ctx.url.searchParams.get('share_key');
-  const events = `${ctx.url.pathname.replace(/\.embed$/, '')}/events${query ? `?share_key=${encodeURIComponent(query)}` : ''}`;
+  const path = ctx.url.pathname.replace(/\.embed$/, '');
+  const share = query ? `?share_key=${encodeURIComponent(query)}` : '';
+  const events = `${path}/events${share}`;
   const title = titleOf(plot.layout) ?? plot.filename;
+  // The owner's page has the editor; nobody else's has any of it.
+  const owner = !embed && sessionUser(core, ctx.req)?.id === plot.userId;
   page(
     ctx.res,
     200,
     `${title} · plotwire`,
-    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1><span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting">connecting…</span></header>
-<div id="plot"></div>
+    `<header><a class="brand" href="/" target="_top">plotwire</a><h1 id="title">${escapeHtml(title)}</h1><span class="board" id="board" role="status" aria-label="Board status"></span>
+<span class="controls"><button type="button" id="pause" aria-pressed="false">Pause</button><span class="waiting" id="waiting" role="status" hidden></span>
+<label class="window">Window <select id="window"></select></label>${owner ? '<button type="button" id="edit" aria-expanded="false">Edit</button>' : ''}</span>
+<span class="rate" id="rate"></span><span class="state" id="state" data-state="connecting" role="status">connecting…</span></header>
+<div class="main"><div id="plot"></div><div class="readouts" id="readouts" aria-live="polite"></div></div>
 <script src="/static/plotly.min.js"></script>
 <script type="module" src="/static/viewer.js"></script>`,
-    { embeddable: embed, bodyAttrs: ` data-events="${escapeHtml(events)}"${embed ? ' class="embed"' : ' class="viewer"'}` },
+    {
+      embeddable: embed,
+      // oEmbed discovery: a site given this page's link finds how to embed it.
+      head: `<link rel="alternate" type="application/json+oembed" href="${escapeHtml(`${core.publicUrl}/oembed?url=${encodeURIComponent(`${shareUrl(core, plot)}${share}`)}`)}" title="${escapeHtml(title)}">`,
+      bodyAttrs: ` data-events="${escapeHtml(events)}" data-range="${escapeHtml(`${path}/range${share}`)}"${owner ? ` data-plot-id="${plot.id}"` : ''}${embed ? ' class="embed"' : ' class="viewer"'}`,
+    },
   );
 }
 
@@ -112,25 +140,6 @@ export function safeNext(next: string | null): string {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
-/**
- * A cookie-authenticated change (log in, log out) only from this server's own pages: browsers
- * send Origin on every cross-site POST (and Sec-Fetch-Site), so a form on another site is
- * refused with 403 even where SameSite is not enforced.
- */
-function checkOrigin(core: Core, req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  const site = req.headers['sec-fetch-site'];
-  if (origin !== undefined) {
-    const own = new Set([new URL(core.publicUrl).origin, `${isTls(core, req) ? 'https' : 'http'}://${req.headers.host ?? ''}`]);
-    if (!own.has(origin)) throw new HttpError(403, `a form from ${origin.slice(0, 100)} may not change this server's session (Origin is not this server)`);
-  } else if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new HttpError(403, `a form from another site may not change this server's session (Sec-Fetch-Site: ${String(site).slice(0, 40)})`);
-  }
-}
-
-/** Whether the browser reached this server over TLS (its own, or a proxy's named in --public-url). */
-const isTls = (core: Core, req: IncomingMessage): boolean => (req.socket as { encrypted?: boolean }).encrypted === true || core.publicUrl.startsWith('https:');
-
 /** The session cookie's attributes: HttpOnly always, Secure under TLS (a cookie sent over plain HTTP could be read on the way). */
 const cookieAttributes = (core: Core, req: IncomingMessage): string => `HttpOnly; SameSite=Lax; Path=/${isTls(core, req) ? '; Secure' : ''}`;
 
@@ -147,7 +156,52 @@ function loginForm(res: ServerResponse, status: number, next: string, error = ''
   );
 }
 
+/** oEmbed's default and largest embed size, px: a plot reads well from 640x400 (and lays out from 320x240). */
+const OEMBED_SIZE = { width: 640, height: 400, minWidth: 320, minHeight: 240 };
+
+/**
+ * oEmbed (https://oembed.com): a site given a plot's link gets the iframe that embeds it. Only a
+ * plot the link may see (a private one with its share key); format=xml is not offered (501).
+ */
+function oembed(core: Core, ctx: Context): void {
+  const format = ctx.url.searchParams.get('format') ?? 'json';
+  if (format !== 'json') throw new HttpError(501, `oEmbed format ${format.slice(0, 20)} is not offered here: use format=json`);
+  const given = ctx.url.searchParams.get('url');
+  if (!given) throw new HttpError(400, 'oEmbed needs url= (a plot link such as http://host/~user/1)');
+  let link: URL;
+  try {
+    link = new URL(given);
+  } catch {
+    throw new HttpError(400, `url is not a link: ${JSON.stringify(given.slice(0, 80))}`);
+  }
+  const m = /^\/~([A-Za-z0-9_.-]+)\/(\d+)(?:\.embed)?$/.exec(link.pathname);
+  const plot = m ? core.plots.byFile(m[1] as string, Number(m[2])) : undefined;
+  if (!m || !plot || !canView(core, ctx.req, link, plot)) throw new HttpError(404, `no plot at ${given.slice(0, 100)} you may embed (a private plot needs its share link)`);
+  const size = (name: 'maxwidth' | 'maxheight', fallback: number, least: number): number => {
+    const max = Number(ctx.url.searchParams.get(name) ?? Infinity);
+    return Math.round(Math.max(least, Math.min(fallback, Number.isFinite(max) && max > 0 ? max : fallback)));
+  };
+  const width = size('maxwidth', OEMBED_SIZE.width, OEMBED_SIZE.minWidth);
+  const height = size('maxheight', OEMBED_SIZE.height, OEMBED_SIZE.minHeight);
+  const key = link.searchParams.get('share_key');
+  const src = `${embedUrl(core, plot)}${key ? `?share_key=${encodeURIComponent(key)}` : ''}`;
+  const title = titleOf(plot.layout) ?? plot.filename;
+  sendJson(ctx.res, 200, {
+    version: '1.0',
+    type: 'rich',
+    provider_name: 'plotwire',
+    provider_url: core.publicUrl,
+    title,
+    author_name: plot.owner,
+    width,
+    height,
+    html: `<iframe src="${escapeHtml(src)}" width="${width}" height="${height}" title="${escapeHtml(title)}" style="border:0" loading="lazy"></iframe>`,
+  });
+}
+
 export function webRoutes(core: Core, router: Router): void {
+  router.add('GET', /^\/oembed$/, (ctx) => oembed(core, ctx));
+
   for (const [path, file] of Object.entries(staticFiles)) {
     router.add('GET', new RegExp(`^${path.replace(/\./g, '\\.')}$`), ({ res }) => {
       const body = readFileSync(file.path);
@@ -158,11 +212,15 @@ export function webRoutes(core: Core, router: Router): void {
 
   router.add('GET', /^\/$/, ({ req, res }) => {
     const user = sessionUser(core, req);
+    const item = (p: Plot): string => {
+      const name = escapeHtml(titleOf(p.layout) ?? p.filename);
+      const link = p.worldReadable ? shareUrl(core, p) : `${shareUrl(core, p)}?share_key=${p.shareKey}`;
+      return `<li data-plot-id="${p.id}" data-link="${escapeHtml(link)}"><a href="${escapeHtml(shareUrl(core, p))}">${name}</a>${p.worldReadable ? '' : ' (private)'}
+<button type="button" data-action="rename" aria-label="Rename ${name}">Rename</button> <button type="button" data-action="delete" aria-label="Delete ${name}">Delete</button> <button type="button" data-action="copy" aria-label="Copy link of ${name}">Copy link</button> <span class="status" role="status"></span></li>`;
+    };
     const list = user
-      ? `<p>Logged in as ${escapeHtml(user.name)}. <form method="post" action="/logout"><button>Log out</button></form></p><ul>${core.plots
-          .list(user.id)
-          .map((p) => `<li><a href="${escapeHtml(shareUrl(core, p))}">${escapeHtml(titleOf(p.layout) ?? p.filename)}</a>${p.worldReadable ? '' : ' (private)'}</li>`)
-          .join('')}</ul>`
+      ? `<p>Logged in as ${escapeHtml(user.name)}. <form method="post" action="/logout"><button>Log out</button></form></p><ul class="plots">${core.plots.list(user.id).map(item).join('')}</ul>
+<script type="module" src="/static/plots.js"></script>`
       : '<p><a href="/login">Log in</a> to see your plots. Public plots are open to anyone with their link.</p>';
     page(res, 200, 'plotwire', `<main class="page"><h1>plotwire ${escapeHtml(packageVersion)}</h1>
 <p>Live plots from sensors. Streams: <code>POST ${escapeHtml(core.streamUrl)}/</code> with a <code>plotly-streamtoken</code> header.</p>${list}</main>`);
@@ -192,6 +250,16 @@ export function webRoutes(core: Core, router: Router): void {
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.json$/, (ctx) => {
     const plot = findPlot(core, ctx);
     sendJson(ctx.res, 200, figure(plot, core.store));
+  });
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/range$/, (ctx) => {
+    const plot = findPlot(core, ctx);
+    const from = rangeBound(ctx.url, 'from');
+    const to = rangeBound(ctx.url, 'to');
+    if (from > to) throw new HttpError(400, `from (${from}) is after to (${to})`);
+    const columns = Math.min(MAX_RANGE_COLUMNS, Math.max(1, Math.floor(Number(ctx.url.searchParams.get('columns') ?? 1000)) || 1000));
+    const limit = Math.floor(MAX_RANGE_POINTS / Math.max(1, plot.traces.length));
+    const traces = plot.traces.map((t) => (t.tokenId === undefined ? null : core.store.range(t.tokenId, { from, to, limit, columns })));
+    sendJson(ctx.res, 200, { traces });
   });
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/events$/, (ctx) => {
     const plot = findPlot(core, ctx);

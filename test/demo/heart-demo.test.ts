@@ -5,6 +5,8 @@
  * annotations of the recording.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../shared/package-root.js';
 import { gunzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,7 +15,8 @@ import { createLogger } from '../../shared/log.js';
 import { DEMO_RECORDING, startHeartDemo, type HeartDemo } from '../../demo/heart.js';
 import { adcCodes, readSignalVolts } from '../../firmware/sim/recordings.js';
 import { tempDir } from '../server/helpers.js';
-import { launchChromium, openPage, plotted } from '../e2e/browser.js';
+import { launchChromium, openPage, windowed } from '../e2e/browser.js';
+import { layoutProblems } from '../e2e/layout-rules.js';
 
 const data = tempDir();
 let demo: HeartDemo;
@@ -33,7 +36,7 @@ interface Trace {
   x: string[];
   y: number[];
 }
-const traces = async (page: Parameters<typeof plotted>[0]): Promise<Trace[]> => (await plotted(page)) as Trace[];
+const traces = async (page: Parameters<typeof windowed>[0]): Promise<Trace[]> => (await windowed(page)) as Trace[];
 
 
 /** Mean heart rate of the annotated beats in [from, to) seconds of MIT-BIH record 100. */
@@ -51,7 +54,7 @@ function referenceBpm(fromS: number, toS: number): number {
 it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of the reference', async () => {
   const [a, b] = [await openPage(browser), await openPage(browser)];
   await Promise.all([a.goto(demo.shareUrl), b.goto(demo.shareUrl)]);
-  await a.waitForFunction(() => ((document.getElementById('plot') as unknown as { data?: { y: unknown[] }[] }).data?.[0]?.y.length ?? 0) > 1000, undefined, { timeout: 30_000 });
+  await a.waitForFunction(() => ((window as unknown as { plotwire: { windows(): { y: unknown[] }[] } }).plotwire.windows()[0]?.y.length ?? 0) > 1000, undefined, { timeout: 30_000 });
 
   // Every beat page A showed while the board played the first 30 s of the recording.
   const bpmSeen = new Map<string, number>();
@@ -91,10 +94,38 @@ it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of t
   expect(bpmA!.y.every((v) => v > 30 && v < 200)).toBe(true);
   expect(a.errors).toEqual([]);
 
+  // The big readout beside the plot is the last beat's rate.
+  const [, bpmNow] = await traces(a);
+  const lastBpm = bpmNow!.y.at(-1) as number;
+  await expect.poll(async () => Number(await a.getByRole('status', { name: 'heart rate' }).getAttribute('data-value')), { timeout: 10_000 }).toBe((await traces(a))[1]!.y.at(-1));
+  expect(lastBpm).toBeGreaterThan(30);
+  expect(await a.getByRole('status', { name: 'heart rate' }).locator('.unit').textContent()).toBe('BPM');
+
   // The page says it is live and how fast points arrive.
   expect(await a.locator('#state').textContent()).toBe('live');
   expect(await a.locator('#rate').textContent()).toMatch(/points\/s/);
 }, 240_000);
+
+it('the page, its embed at 320x240 and 640x400, and dark mode keep the layout rules; their screenshots go to docs/', async () => {
+  const shots: { file: string; url: string; width: number; height: number; dark?: boolean }[] = [
+    { file: 'demo.png', url: demo.shareUrl, width: 1000, height: 600 },
+    { file: 'dark-mode.png', url: demo.shareUrl, width: 1000, height: 600, dark: true },
+    { file: 'embed-640x400.png', url: `${demo.shareUrl}.embed`, width: 640, height: 400 },
+    { file: 'embed-320x240.png', url: `${demo.shareUrl}.embed`, width: 320, height: 240 },
+  ];
+  for (const shot of shots) {
+    const context = await browser.newContext({ viewport: { width: shot.width, height: shot.height }, colorScheme: shot.dark ? 'dark' : 'light' });
+    const page = await context.newPage();
+    await page.goto(shot.url);
+    // A full window of ECG and a few beats (the demo has been running since the first test).
+    await page.waitForFunction(() => ((window as unknown as { plotwire: { windows(): { y: unknown[] }[] } }).plotwire.windows()[1]?.y.length ?? 0) > 3, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { plotwire: { draws(): number } }).plotwire.draws() > 5);
+    expect(await layoutProblems(page), `${shot.file}: layout rules`).toEqual([]);
+    if (shot.dark) expect(await page.evaluate(() => [getComputedStyle(document.documentElement).backgroundColor, (document.querySelector('.main-svg') as SVGElement | null)?.style.background])).toEqual(['rgb(17, 20, 24)', 'rgb(17, 20, 24)']);
+    await page.screenshot({ path: join(packageRoot, 'docs', shot.file) });
+    await context.close();
+  }
+}, 120_000);
 
 it('uses the recording the test reads', () => {
   expect(gunzipSync(readFileSync(DEMO_RECORDING)).toString('utf8', 0, 4)).toBe('adc\n');

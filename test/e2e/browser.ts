@@ -41,3 +41,7 @@ export const viewerStats = (page: Page): Promise<{ received: number; updates: nu
     const w = (window as unknown as { plotwire: { received(): number; updates(): number; draws(): number; state(): string } }).plotwire;
     return { received: w.received(), updates: w.updates(), draws: w.draws(), state: w.state() };
   });
+
+/** Every point of each trace's live window, as the viewer holds it (a long line is drawn with fewer). */
+export const windowed = (page: Page): Promise<PlottedTrace[]> =>
+  page.evaluate(() => (window as unknown as { plotwire: { windows(): PlottedTrace[] } }).plotwire.windows().map((t) => ({ x: t.x, y: t.y, text: t.text })));

@@ -1,7 +1,8 @@
 /**
  * The live viewer in headless Debian Chromium against a real server on loopback, with points
  * streamed over the real streaming endpoint: what every browser draws is compared with what was
- * streamed.
+ * streamed. Then the viewer as an instrument: pause and resume, a zoomed view of the past filled
+ * from the server's stored history, the stalled state, and the big readout of a marked trace.
  */
 import { createServer, type AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -10,6 +11,8 @@ import { sleep } from '../helpers/wait.js';
 import { api, createPlot, serverProcess, tempDir, testServer, type TestServer } from '../server/helpers.js';
 import { launchChromium, openPage, plotted, viewerStats } from './browser.js';
 import { TestWriter, waveY } from './writer.js';
+import { startBridge } from '../bridge/helpers/bridge-cli.js';
+import { until } from '../helpers/wait.js';
 
 let browser: Browser;
 let s: TestServer;
@@ -304,4 +307,235 @@ describe('markup in titles', () => {
     }
     await closeAll(page, fresh, embed);
   });
+});
+
+// Generous: the machine is shared, and these pages hold up to 180,000 points.
+const SLOW = { timeout: 30_000, interval: 100 };
+
+type Held = { x: number[]; y: number[] };
+const held = (page: Page): Promise<Held> => page.evaluate(() => (window as unknown as { plotwire: { held(i: number): Held } }).plotwire.held(0));
+const waiting = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { plotwire: { waiting(): number } }).plotwire.waiting());
+const lastX = async (page: Page): Promise<unknown> => (await plotted(page))[0]?.x?.at(-1);
+
+describe('pause and history', () => {
+  it('Pause holds the last x while points arrive and counts them; Resume catches up with none missing', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'pause' }, 2000);
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    writer.push(100);
+    await expect.poll(() => lastX(page), SLOW).toBe(99);
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Resume' }).getAttribute('aria-pressed'), SLOW).toBe('true');
+    for (let i = 0; i < 3; i++) {
+      writer.push(100);
+      await sleep(50);
+    }
+    await expect.poll(() => waiting(page), SLOW).toBe(300);
+    await expect.poll(() => page.locator('#waiting').textContent(), SLOW).toBe('300 new points waiting');
+    // Everything arrived and is held, but the view still ends where it was paused.
+    expect((await held(page)).x).toEqual(writer.xs);
+    expect(await lastX(page)).toBe(99);
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => (await plotted(page))[0]?.x, SLOW).toEqual(writer.xs);
+    expect((await plotted(page))[0]?.y).toEqual(writer.points.map((p) => p.y));
+    expect(await page.locator('#waiting').isHidden()).toBe(true);
+    await writer.end();
+    expect(page.errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a view zoomed two minutes into the past shows its points from stored history, and keeps them while 30 s more arrive', async () => {
+    const token = s.newToken();
+    // Device time in seconds at 1 kHz; a 10 s window (10,000 points) of 150 s streamed at once.
+    const plot = await createPlot(s, [token], { title: 'history' }, 10_000);
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token, (seq) => seq / 1000);
+    await writer.open();
+    for (let i = 0; i < 150; i++) writer.push(1000);
+    await expect.poll(() => lastX(page), SLOW).toBe(149.999);
+    expect((await held(page)).x[0]).toBeGreaterThan(100);
+
+    // What a drag over the x axis does: plotly.js relayouts x and tells the page.
+    await page.evaluate(() => (window as unknown as { Plotly: { relayout(el: unknown, u: unknown): Promise<unknown> } }).Plotly.relayout(document.getElementById('plot'), { 'xaxis.range[0]': 28, 'xaxis.range[1]': 30 }));
+    const inRange = (p: { x: number }) => p.x >= 28 && p.x <= 30;
+    const want = writer.points.filter(inRange);
+    const shown = async () => {
+      const [t] = await plotted(page);
+      const xs = (t?.x ?? []) as number[];
+      const ys = (t?.y ?? []) as number[];
+      return xs.map((x, i) => ({ x, y: ys[i] })).filter(inRange);
+    };
+    await expect.poll(shown, SLOW).toEqual(want.map(({ x, y }) => ({ x, y })));
+    expect(want).toHaveLength(2001);
+    await expect.poll(() => page.getByRole('button', { name: 'Resume' }).count(), SLOW).toBe(1);
+
+    // 30 s more (device time): they arrive and wait; the view keeps its points.
+    for (let i = 0; i < 30; i++) writer.push(1000);
+    await expect.poll(async () => (await held(page)).x.at(-1), SLOW).toBe(179.999);
+    expect(await waiting(page)).toBe(30_000);
+    expect(await shown()).toEqual(want.map(({ x, y }) => ({ x, y })));
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => (await plotted(page))[0]?.x?.length, SLOW).toBeLessThanOrEqual(10_000);
+    await expect.poll(() => lastX(page), SLOW).toBe(179.999);
+    await writer.end();
+    expect(page.errors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
+
+describe('state and readouts', () => {
+  it('says stalled when the writer stops sending, and live again when points come back', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'stall' });
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    for (let i = 0; i < 10; i++) {
+      writer.push(5);
+      await sleep(50);
+    }
+    await expect.poll(() => stateOf(page), SLOW).toBe('live');
+    await expect.poll(() => stateOf(page), SLOW).toBe('stalled');
+    expect(await page.locator('#state').textContent()).toBe('stalled');
+    writer.push(5);
+    await expect.poll(() => stateOf(page), SLOW).toBe('live');
+    await writer.end();
+    await page.context().close();
+  });
+
+  it('a trace marked for a readout shows its last value big, with its unit', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [], {
+      title: 'heart',
+      traces: [{ token, maxpoints: 100, name: 'heart rate', mode: 'lines+markers', meta: { readout: 'BPM' } }],
+    });
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    const readout = page.getByRole('status', { name: 'heart rate' });
+    for (let i = 1; i <= 3; i++) {
+      writer.push(i);
+      const last = writer.points.at(-1)?.y as number;
+      await expect.poll(() => readout.locator('.value').textContent(), SLOW).toBe(String(last));
+    }
+    expect(await readout.locator('.unit').textContent()).toBe('BPM');
+    await writer.end();
+    await page.context().close();
+  });
+});
+
+describe("the owner's editor", () => {
+  /** A page logged in as the test user through the login form. */
+  async function ownerPage(next: string): Promise<Page & { errors: string[] }> {
+    const page = await openPage(browser);
+    await page.goto(`${s.server.url}/login?next=${encodeURIComponent(next)}`);
+    await page.getByLabel('User').fill(s.user);
+    await page.getByLabel('API key').fill(s.apiKey);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => new URL(page.url()).pathname, POLL).toBe(next.split('?')[0]);
+    return page;
+  }
+  const plotLayout = (page: Page) => page.evaluate(() => (document.getElementById('plot') as unknown as { layout: { yaxis?: { range?: number[] } } }).layout.yaxis?.range);
+  const traceName = (page: Page) => page.evaluate(() => (document.getElementById('plot') as unknown as { data: { name?: string }[] }).data[0]?.name);
+
+  it("an owner's edit of the title, a y range and a trace name shows live in a second browser; a non-owner has no editor", async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'before the edit' });
+    const path = new URL(plot.url as string).pathname;
+    const owner = await ownerPage(path);
+    await live(owner);
+    const other = await openPlot(plot.url as string);
+    expect(await other.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    expect(await other.locator('#editor').count()).toBe(0);
+
+    await owner.getByRole('button', { name: 'Edit' }).click();
+    const editor = owner.getByRole('complementary', { name: 'Edit plot' });
+    await editor.getByLabel('Title', { exact: true }).fill('edited in place');
+    await editor.getByLabel('Y axis range', { exact: true }).selectOption('fixed');
+    await editor.getByLabel('Y axis from', { exact: true }).fill('0');
+    await editor.getByLabel('Y axis to', { exact: true }).fill('1000');
+    await editor.getByLabel('Trace 1 name', { exact: true }).fill('pulse');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => editor.isHidden(), POLL).toBe(true);
+
+    for (const page of [other, owner]) {
+      await expect.poll(() => textOf(page, '#title'), POLL).toBe('edited in place');
+      await expect.poll(() => plotLayout(page), POLL).toEqual([0, 1000]);
+      await expect.poll(() => traceName(page), POLL).toBe('pulse');
+    }
+    const saved = (await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json as { title: string; figure: { data: { name: string }[] } };
+    expect(saved.title).toBe('edited in place');
+    expect(saved.figure.data[0]?.name).toBe('pulse');
+
+    // The session edits only from this server's pages: another Origin, or none, is refused.
+    const cookie = (await owner.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    for (const headers of [{ origin: 'http://evil.example' }, {}] as Record<string, string>[]) {
+      const res = await fetch(`${s.server.url}/api/v1/plots/${plot.id}`, { method: 'PATCH', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{"title":"hijacked"}' });
+      expect(res.status).toBe(403);
+    }
+    expect([...owner.errors, ...other.errors]).toEqual([]);
+    await closeAll(owner, other);
+  });
+
+  it('the plot list renames, copies the link of and deletes a plot', async () => {
+    const plot = await createPlot(s, [s.newToken()], { title: 'listed plot', world_readable: false });
+    const page = await ownerPage('/');
+    const item = page.locator(`li[data-plot-id="${plot.id}"]`);
+    await item.getByRole('button', { name: 'Rename listed plot' }).click();
+    await item.getByLabel('New title').fill('renamed plot');
+    await item.getByRole('button', { name: 'Save title' }).click();
+    await expect.poll(() => item.getByRole('link').textContent(), POLL).toBe('renamed plot');
+    expect((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).json.title).toBe('renamed plot');
+
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await item.getByRole('button', { name: /^Copy link of/ }).click();
+    await expect.poll(() => item.locator('.status').textContent(), POLL).toBe('Link copied.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(plot.share_url);
+
+    await item.getByRole('button', { name: /^Delete/ }).click();
+    await item.getByRole('button', { name: /^Delete/ }).click();
+    await expect.poll(() => item.count(), POLL).toBe(0);
+    expect((await api(s, 'GET', `/api/v1/plots/${plot.id}`)).status).toBe(404);
+    expect(page.errors).toEqual([]);
+    await closeAll(page);
+  });
+});
+
+describe('the board status', () => {
+  it('shows what the board says through the real bridge: the signal state, and a lead off within a second', async () => {
+    const [ecg, lead, sig] = [s.newToken(), s.newToken(), s.newToken()];
+    const bridge = startBridge(
+      ['--serial', '-', '--server', s.server.url, '--reset-wait', '0', '--map', `v=${ecg}`, '--map', `lead.off=${lead}`, '--map', `quality.sig=${sig}`, '--create-plot', 'board status', '--api-key', s.apiKey],
+      { stdin: true },
+    );
+    const send = (line: string): boolean => bridge.child.stdin?.write(`${line}\n`) ?? false;
+    try {
+      send('{"hello":1,"fw":"0.1.0","board":"uno","rate":100,"ch":["v"]}');
+      const created = await bridge.waitFor((r) => r.event === 'plot-created');
+      const page = await openPlot(created.url as string);
+      const flag = (kind: string) => page.locator(`#board .flag[data-kind="${kind}"]`);
+      for (let n = 0; n < 5; n++) send(`{"n":${n},"t":${n * 10},"v":${n}}`);
+      send('{"ev":"quality","sig":"noisy","q":20,"n":5,"t":50}');
+      await expect.poll(() => flag('signal').textContent(), SLOW).toBe('signal too noisy: no beats');
+      expect(await flag('signal').getAttribute('data-level')).toBe('warn');
+
+      send('{"ev":"lead","off":true,"n":6,"t":60}');
+      await until('"lead off" on the page', async () => (await flag('lead').textContent()) === 'lead off', 1000);
+      expect(await flag('lead').getAttribute('data-level')).toBe('alert');
+      expect(await page.getByRole('status', { name: 'Board status' }).textContent()).toContain('lead off');
+
+      send('{"ev":"lead","off":false,"n":7,"t":70}');
+      send('{"ev":"quality","sig":"ok","q":90,"n":8,"t":80}');
+      await expect.poll(() => page.locator('#board').textContent(), SLOW).toBe('leads onsignal ok');
+      expect(page.errors).toEqual([]);
+      await closeAll(page);
+    } finally {
+      await bridge.stop();
+    }
+  }, 60_000);
 });

@@ -17,7 +17,7 @@ export interface Point {
 export const waveY = (seq: number): number => Math.round(500 + 400 * Math.sin(seq / 9));
 
 export class TestWriter {
-  /** Every point made so far; a point's x is its seq. */
+  /** Every point made so far; a point's x is xOf(its seq) (its seq unless told). */
   readonly points: Point[] = [];
   private socket: Socket | undefined;
   private answer: Promise<Record<string, unknown>> | undefined;
@@ -25,6 +25,7 @@ export class TestWriter {
   constructor(
     private readonly url: string,
     private readonly token: string,
+    private readonly xOf: (seq: number) => number = (seq) => seq,
   ) {}
 
   get xs(): number[] {
@@ -53,7 +54,7 @@ export class TestWriter {
   /** Makes `n` new points and sends them as one object; while the line is down they wait for resume(). */
   push(n: number, withText = false): void {
     const first = this.points.length;
-    for (let i = 0; i < n; i++) this.points.push({ x: first + i, y: waveY(first + i), text: withText ? `point ${first + i}` : null });
+    for (let i = 0; i < n; i++) this.points.push({ x: this.xOf(first + i), y: waveY(first + i), text: withText ? `point ${first + i}` : null });
     this.send(first, this.points.length);
   }
 
@@ -61,9 +62,10 @@ export class TestWriter {
   pushSingles(n: number): void {
     let body = '';
     for (let i = 0; i < n; i++) {
-      const x = this.points.length;
-      this.points.push({ x, y: waveY(x), text: null });
-      body += chunk(`${JSON.stringify({ x, y: waveY(x) })}\n`);
+      const seq = this.points.length;
+      const x = this.xOf(seq);
+      this.points.push({ x, y: waveY(seq), text: null });
+      body += chunk(`${JSON.stringify({ x, y: waveY(seq) })}\n`);
     }
     if (this.socket?.writable) this.socket.write(body);
   }
