@@ -8,6 +8,7 @@
  * this machine's cores. Targets: p99 <= 50 ms at 3,000 viewers over 3 nodes; cluster CPU per
  * delivered event <= 1.5x the embedded node's; 10,000 viewers held, none dropped.
  */
+import { BenchError } from './lib/bench-error.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -100,7 +101,7 @@ async function ingest(port: number, token: string): Promise<number> {
   const text = await answer;
   const seconds = (performance.now() - started) / 1000;
   const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { next: number };
-  if (body.next !== INGEST_OBJECTS * INGEST_POINTS) throw new Error(`ingest stored ${body.next} of ${INGEST_OBJECTS * INGEST_POINTS}: ${text.slice(0, 200)}`);
+  if (body.next !== INGEST_OBJECTS * INGEST_POINTS) throw new BenchError(`ingest stored ${body.next} of ${INGEST_OBJECTS * INGEST_POINTS}: ${text.slice(0, 200)}`);
   return (INGEST_OBJECTS * INGEST_POINTS) / seconds;
 }
 

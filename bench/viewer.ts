@@ -92,7 +92,7 @@ async function run(): Promise<void> {
   async function measure(channels: number, bare: boolean): Promise<Result> {
     const tokens = Array.from({ length: channels }, () => server.core.accounts.createToken(user.id));
     const maxpoints = RATE_HZ * WINDOW_S;
-    const plot = server.core.service.create(user.id, {
+    const plot = await server.core.service.create(user.id, {
       filename: `bench ${channels} ${bare ? 'bare' : 'plotwire'} ${Date.now()}`,
       layout: { title: { text: `${channels} x 1 kHz` }, xaxis: { title: { text: 'seconds' } }, showlegend: false },
       traces: tokens.map((t) => ({ props: { type: 'scatter', mode: 'lines', line: { width: 1 } }, tokenId: t.row.id, maxpoints })),

@@ -10,6 +10,7 @@
  */
 import type { Accepted, Applied, CommitListener, FailureListener, TokenLive } from './data/point-store.js';
 import type { Columns, DataChange } from './data/columns.js';
+import type { RangeAnswer, RangeQuery } from './data/x-range.js';
 import type { SecretFormat, TokenRow, User } from './store/accounts.js';
 import type { Plot, PlotInput, TraceSpec } from './store/plots.js';
 import type { StoreHealth } from './store/health.js';
@@ -66,6 +67,8 @@ export interface PointsEngine {
   commit(): MaybePromise<void>;
   history(tokenId: number): Iterable<{ replace: boolean; columns: Columns }> | AsyncIterable<{ replace: boolean; columns: Columns }>;
   historyKeys(tokenId: number): MaybePromise<string[]>;
+  /** Stored points of a token with x in a range, thinned to columns (the viewer's history); the embedded store only so far. */
+  range?(tokenId: number, query: RangeQuery): RangeAnswer;
   close(): MaybePromise<void>;
   /** Tokens' state made current on this node before a request reads it (the cluster loads it from Redis). */
   load?(tokenIds: readonly number[]): Promise<void>;

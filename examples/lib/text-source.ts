@@ -126,7 +126,7 @@ export class TextSource {
     const sse = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
     const feed = sse ? this.sseFeed() : this.lineFeed();
     const decoder = new TextDecoder();
-    for await (const chunk of res.body) feed(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) feed(decoder.decode(chunk, { stream: true }));
   }
 
   private readWebSocket(): Promise<void> {

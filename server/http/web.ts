@@ -258,7 +258,10 @@ export function webRoutes(core: Core, router: Router): void {
     if (from > to) throw new HttpError(400, `from (${from}) is after to (${to})`);
     const columns = Math.min(MAX_RANGE_COLUMNS, Math.max(1, Math.floor(Number(ctx.url.searchParams.get('columns') ?? 1000)) || 1000));
     const limit = Math.floor(MAX_RANGE_POINTS / Math.max(1, plot.traces.length));
-    const traces = plot.traces.map((t) => (t.tokenId === undefined ? null : core.store.range(t.tokenId, { from, to, limit, columns })));
+    const { store } = core;
+    if (!store.range) throw new HttpError(501, 'history ranges are served by the embedded server; a cluster node does not serve them yet');
+    const range = store.range.bind(store);
+    const traces = plot.traces.map((t) => (t.tokenId === undefined ? null : range(t.tokenId, { from, to, limit, columns })));
     sendJson(ctx.res, 200, { traces });
   });
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/events$/, (ctx) => {
