@@ -93,10 +93,8 @@ export class TextSource {
         await (/^wss?:/i.test(this.options.url) ? this.readWebSocket() : this.readHttp());
         if (!this.abort.signal.aborted) this.options.onNote(`${this.options.url} ended the stream`);
       } catch (err) {
-        if (err instanceof SourceRefusedError || this.abort.signal.aborted) {
-          if (this.abort.signal.aborted) return;
-          throw err;
-        }
+        if (this.abort.signal.aborted) return;
+        if (err instanceof SourceRefusedError) throw err;
         this.options.onNote(`${this.options.url}: ${(err as Error).message}`);
       }
       if (this.stats.records > before) this.delayMs = this.baseDelayMs;
@@ -120,8 +118,7 @@ export class TextSource {
     const res = await fetch(this.options.url, { headers, signal: this.abort.signal });
     if (!res.ok || !res.body) {
       const body = (await res.text().catch(() => '')).trim();
-      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new SourceRefusedError(this.options.url, res.status, body);
-      throw new SourceUnavailableError(res.status);
+      throw this.refusal(res.status, body);
     }
     const sse = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
     const feed = sse ? this.sseFeed() : this.lineFeed();
@@ -140,7 +137,7 @@ export class TextSource {
       socket.on('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
         socket.terminate();
-        reject(status >= 400 && status < 500 && status !== 408 && status !== 429 ? new SourceRefusedError(this.options.url, status, '') : new SourceUnavailableError(status));
+        reject(this.refusal(status, ''));
       });
       socket.on('error', (err) => {
         // ws's own limit, as the bound on a record.
@@ -177,6 +174,11 @@ export class TextSource {
       },
     });
     return (text) => parser.feed(text);
+  }
+
+  /** A 4xx other than 408 and 429 is for good; anything else is worth another try. */
+  private refusal(status: number, body: string): SourceRefusedError | SourceUnavailableError {
+    return status >= 400 && status < 500 && status !== 408 && status !== 429 ? new SourceRefusedError(this.options.url, status, body) : new SourceUnavailableError(status);
   }
 
   private lineFeed(): (text: string) => void {
