@@ -67,8 +67,8 @@ export interface PointsEngine {
   commit(): MaybePromise<void>;
   history(tokenId: number): Iterable<{ replace: boolean; columns: Columns }> | AsyncIterable<{ replace: boolean; columns: Columns }>;
   historyKeys(tokenId: number): MaybePromise<string[]>;
-  /** Stored points of a token with x in a range, thinned to columns (the viewer's history); the embedded store only so far. */
-  range?(tokenId: number, query: RangeQuery): RangeAnswer;
+  /** Stored points of a token with x in a range, thinned to columns (the viewer's history beyond its window). */
+  range(tokenId: number, query: RangeQuery): MaybePromise<RangeAnswer>;
   close(): MaybePromise<void>;
   /** Tokens' state made current on this node before a request reads it (the cluster loads it from Redis). */
   load?(tokenIds: readonly number[]): Promise<void>;

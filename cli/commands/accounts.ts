@@ -1,7 +1,7 @@
 /** plotwire user add / plotwire token create|list|revoke: accounts, straight in the server's database. */
 import { defaultDataDir } from '../../server/data-dir.js';
 import type { AccountsEngine } from '../../server/engine.js';
-import { migrate, openPool } from '../../server/cluster/pg.js';
+import { migrate, openPool, postgresHint } from '../../server/cluster/pg.js';
 import { PgAccounts } from '../../server/cluster/pg-accounts.js';
 import { createLogger } from '../../shared/log.js';
 import { AccountError, Accounts } from '../../server/store/accounts.js';
@@ -100,7 +100,7 @@ export const userCommand = defineCommand(
 
 /** A hint's command, with --data (when it is not the default) or --postgres as this one had them. */
 const hint = (args: string[], where: Where): string =>
-  where.postgres ? plotwireCommand([...args, '--postgres', where.postgres]) : plotwireCommand(args, { dir: where.data ?? defaultDataDir(), defaultDir: defaultDataDir() });
+  where.postgres ? postgresHint(args, where.postgres) : plotwireCommand(args, { dir: where.data ?? defaultDataDir(), defaultDir: defaultDataDir() });
 
 const tokenUsage = `usage: plotwire token create --user NAME [--plotly-format] [--data DIR | --postgres URL] [--json]
        plotwire token list --user NAME [--data DIR | --postgres URL] [--json]

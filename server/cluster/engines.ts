@@ -5,10 +5,9 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from '../../shared/log.js';
-import { plotwireCommand } from '../../shared/self-command.js';
 import type { Engines, RemoteChange } from '../engine.js';
 import { StoreHealth } from '../store/health.js';
-import { migrate, openPool } from './pg.js';
+import { migrate, openPool, postgresHint, redactUrl } from './pg.js';
 import { PgAccounts } from './pg-accounts.js';
 import { PgHistory } from './pg-history.js';
 import { PgNotify } from './pg-notify.js';
@@ -29,9 +28,6 @@ export interface ClusterOptions {
   /** Memory for one token's recent points, in KiB (default 4096). */
   readonly tokenMemoryKiB?: number;
 }
-
-/** A URL without its password, for the log. */
-export const redactUrl = (url: string): string => url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
 
 export async function clusterEngines(options: ClusterOptions, log: Logger): Promise<Engines & { readonly nodeId: string }> {
   const nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
@@ -98,7 +94,7 @@ export async function clusterEngines(options: ClusterOptions, log: Logger): Prom
     sync: () => notify.sync(),
     onRemote: (listener) => void listeners.push(listener),
     where: `node ${nodeId}: accounts and plots in PostgreSQL at ${redactUrl(options.postgres)}, points in Redis at ${redactUrl(options.redis)}`,
-    command: (args) => plotwireCommand([...args, '--postgres', options.postgres]),
+    command: (args) => postgresHint(args, options.postgres),
     async close() {
       await notify.close();
       await points.close();

@@ -10,6 +10,7 @@
 import type { Logger } from '../../shared/log.js';
 import type { Columns } from '../data/columns.js';
 import { sortColumnKeys } from '../data/chunk-table.js';
+import { RangeCollector, type RangeAnswer, type RangeQuery } from '../data/x-range.js';
 import type { Pool } from './pg.js';
 
 export interface HistoryRow {
@@ -24,6 +25,9 @@ export interface HistoryRow {
   readonly columns: string;
   /** When it was received (ms): the partition it goes to. */
   readonly at: number;
+  /** The batch's first and last x as numbers (xSpan), null when they are neither numbers nor dates. */
+  readonly firstX: number | null;
+  readonly lastX: number | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -74,12 +78,35 @@ export class PgHistory {
 
   /** Every stored batch of a token from its last replace on, oldest first, read a page at a time. */
   async *history(tokenId: number): AsyncGenerator<{ replace: boolean; columns: Columns }> {
-    const { rows: start } = await this.pool.query<{ s: number | null }>('SELECT max(end_index - count) AS s FROM points WHERE token_id = $1 AND replace', [tokenId]);
-    let after = (start[0]?.s ?? 0) - 1;
+    yield* this.batches(tokenId, (await this.replacedAt(tokenId)) - 1, '');
+  }
+
+  /**
+   * A token's stored points with x in a range (a viewer scrolled back past what Redis keeps): the
+   * batches whose x span meets the range, found by the (token, last x) index and counted first, so
+   * the answer is whole or reduced as the embedded store's is (RangeCollector), read a page at a time.
+   */
+  async range(tokenId: number, q: RangeQuery): Promise<RangeAnswer> {
+    const after = (await this.replacedAt(tokenId)) - 1;
+    const where = 'token_id = $1 AND end_index > $2 AND last_x >= $3 AND first_x <= $4';
+    const { rows } = await this.pool.query<{ n: number | null }>(`SELECT sum(count)::float8 AS n FROM points WHERE ${where}`, [tokenId, after, q.from, q.to]);
+    const collector = new RangeCollector(q, rows[0]?.n ?? 0);
+    for await (const batch of this.batches(tokenId, after, ' AND last_x >= $4 AND first_x <= $5', [q.from, q.to])) collector.add(batch.columns);
+    return collector.answer();
+  }
+
+  /** Where the token's points since its last replace start (0 when it never replaced them). */
+  private async replacedAt(tokenId: number): Promise<number> {
+    const { rows } = await this.pool.query<{ s: number | null }>('SELECT max(end_index - count) AS s FROM points WHERE token_id = $1 AND replace', [tokenId]);
+    return rows[0]?.s ?? 0;
+  }
+
+  /** A token's batches after `after`, oldest first, a page at a time; `filter` narrows them with parameters from $4 on. */
+  private async *batches(tokenId: number, after: number, filter: string, params: readonly unknown[] = []): AsyncGenerator<{ replace: boolean; columns: Columns }> {
     for (;;) {
       const { rows } = await this.pool.query<{ end_index: number; replace: boolean; columns: string }>(
-        'SELECT end_index, replace, columns FROM points WHERE token_id = $1 AND end_index > $2 ORDER BY end_index LIMIT $3',
-        [tokenId, after, PAGE],
+        `SELECT end_index, replace, columns FROM points WHERE token_id = $1 AND end_index > $2${filter} ORDER BY end_index LIMIT $3`,
+        [tokenId, after, PAGE, ...params],
       );
       for (const r of rows) yield { replace: r.replace, columns: JSON.parse(r.columns) as Columns };
       if (rows.length < PAGE) return;
@@ -116,10 +143,10 @@ export class PgHistory {
     for (const day of new Set(rows.map((r) => dayOf(r.at)))) if (!this.partitions.has(day)) await this.partition(day);
     try {
       await this.pool.query(
-        `INSERT INTO points (token_id, end_index, count, replace, next, columns, received_at)
-         SELECT t, e, n, r, q, c, to_timestamp(a / 1000.0) FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bool[], $5::bigint[], $6::text[], $7::float8[]) AS u(t, e, n, r, q, c, a)
+        `INSERT INTO points (token_id, end_index, count, replace, next, columns, received_at, first_x, last_x)
+         SELECT t, e, n, r, q, c, to_timestamp(a / 1000.0), f, l FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bool[], $5::bigint[], $6::text[], $7::float8[], $8::float8[], $9::float8[]) AS u(t, e, n, r, q, c, a, f, l)
          ON CONFLICT DO NOTHING`,
-        [rows.map((r) => r.tokenId), rows.map((r) => r.endIndex), rows.map((r) => r.count), rows.map((r) => r.replace), rows.map((r) => r.next), rows.map((r) => r.columns), rows.map((r) => r.at)],
+        [rows.map((r) => r.tokenId), rows.map((r) => r.endIndex), rows.map((r) => r.count), rows.map((r) => r.replace), rows.map((r) => r.next), rows.map((r) => r.columns), rows.map((r) => r.at), rows.map((r) => r.firstX), rows.map((r) => r.lastX)],
       );
     } catch (err) {
       // Another node dropped a partition this one thought it had (retention): made again once.

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { PlotwireError } from '../../shared/errors.js';
+import { plotwireCommand } from '../../shared/self-command.js';
 
 /** 64-bit integers as numbers: ids, indices and millisecond times all fit in 2^53. */
 const types = {
@@ -63,6 +64,9 @@ const migrations: string[] = [
      received_at timestamptz NOT NULL,
      PRIMARY KEY (token_id, end_index, received_at)
    ) PARTITION BY RANGE (received_at);`,
+  // The first and last x of each batch as numbers: a viewer's history range finds its batches by them.
+  `ALTER TABLE points ADD COLUMN first_x float8, ADD COLUMN last_x float8;
+   CREATE INDEX points_token_last_x ON points (token_id, last_x);`,
 ];
 
 /** Errors that mean the database cannot be reached or cannot take writes now (not a bug): 503, try later. */
@@ -72,6 +76,20 @@ export function isPgUnavailable(err: unknown): boolean {
   if (typeof code === 'string' && /^(08|53|57P|58)/.test(code)) return true;
   if (typeof code === 'string' && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND)$/.test(code)) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/.test(err.message);
+}
+
+/** A URL without its password, for the log (Redis URLs too). */
+export const redactUrl = (url: string): string => url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+
+/**
+ * A hint's command with --postgres URL: without the URL's password, since hints end up in logs
+ * and scrollback. Such a command then reads the password as psql does, from PGPASSWORD or
+ * ~/.pgpass (node-postgres falls back to both), and the hint says so.
+ */
+export function postgresHint(args: readonly string[], url: string): string {
+  const bare = url.replace(/(\/\/[^:/@]*):[^@]*@/, '$1@');
+  const command = plotwireCommand([...args, '--postgres', bare]);
+  return bare === url ? command : `${command} (with the password in PGPASSWORD or ~/.pgpass)`;
 }
 
 export function openPool(url: string): Pool {

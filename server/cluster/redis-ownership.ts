@@ -10,7 +10,9 @@
  * history lacks (the old owner died between the two), so the history loses nothing either.
  */
 import type { Redis } from 'ioredis';
+import type { Columns } from '../data/columns.js';
 import type { OwnershipEngine } from '../engine.js';
+import { xSpan } from '../data/x-range.js';
 import type { StoreHealth } from '../store/health.js';
 import type { HistoryRow, PgHistory } from './pg-history.js';
 import { FEED, FEED_MAXLEN, fieldsOf, stateKey, streamKey, withScripts } from './redis-keys.js';
@@ -92,7 +94,7 @@ export class RedisOwnership implements OwnershipEngine {
       const f = fieldsOf(fields);
       const end = Number(f.e);
       if (end <= pgEnd) continue;
-      rows.push({ tokenId, endIndex: end, count: end - Number(f.i), replace: f.r === '1', next: Number(f.q), columns: f.c ?? '{}', at: Number(f.a) });
+      rows.push({ tokenId, endIndex: end, count: end - Number(f.i), replace: f.r === '1', next: Number(f.q), columns: f.c ?? '{}', at: Number(f.a), ...xSpan(JSON.parse(f.c ?? '{}') as Columns) });
     }
     await this.archive.add(rows);
   }

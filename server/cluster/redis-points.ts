@@ -27,6 +27,7 @@ import { sequence, type Accepted, type Applied, type CommitListener, type Failur
 import { RecentPoints, estimateBytes } from '../data/recent-points.js';
 import { STORE_DEFAULTS } from '../data/point-store.js';
 import type { PointsEngine } from '../engine.js';
+import { xSpan, type RangeAnswer, type RangeQuery } from '../data/x-range.js';
 import { StoreUnavailableError, TokenTakenError, type StoreHealth } from '../store/health.js';
 import type { HistoryRow, PgHistory } from './pg-history.js';
 import { FEED, FEED_MAXLEN, fieldsOf, stateKey, streamKey, withScripts } from './redis-keys.js';
@@ -259,6 +260,10 @@ export class RedisPoints implements PointsEngine {
     return this.archive.history(tokenId);
   }
 
+  range(tokenId: number, query: RangeQuery): Promise<RangeAnswer> {
+    return this.archive.range(tokenId, query);
+  }
+
   historyKeys(tokenId: number): Promise<string[]> {
     return this.archive.keys(tokenId);
   }
@@ -325,7 +330,7 @@ export class RedisPoints implements PointsEngine {
     for (const call of calls) {
       try {
         const [, end, next] = await call.reply;
-        if (failure === undefined) rows.push({ tokenId: head.id, endIndex: end, count: call.part.count, replace: call.part.replace, next, columns: call.part.json, at: call.op.at });
+        if (failure === undefined) rows.push({ tokenId: head.id, endIndex: end, count: call.part.count, replace: call.part.replace, next, columns: call.part.json, at: call.op.at, ...xSpan(call.part.cols) });
       } catch (err) {
         failure ??= err;
       }

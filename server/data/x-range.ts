@@ -36,64 +36,88 @@ function firstWhere(n: number, pred: (i: number) => boolean): number {
   return lo;
 }
 
+/** The first and last x of a chunk as numbers (null where not a number or a date), which the chunks of a range are found by. */
+export function xSpan(cols: Columns): { readonly firstX: number | null; readonly lastX: number | null } {
+  const xs = cols.x ?? [];
+  const num = (v: unknown): number | null => {
+    const x = xNumber(v);
+    return Number.isFinite(x) ? x : null;
+  };
+  return { firstX: num(xs[0]), lastX: num(xs.at(-1)) };
+}
+
 export function storedRange(chunks: ChunkTable, tokenId: number, q: RangeQuery): RangeAnswer {
   const positions = chunks.positions(tokenId);
   const xOf = (i: number, which: 'first' | 'last'): number => xNumber(chunks.xAt(tokenId, (positions[i] as { endIndex: number }).endIndex, which));
   // The first chunk that ends at or after `from`, and the first that starts after `to`.
   const start = firstWhere(positions.length, (i) => !(xOf(i, 'last') < q.from));
   const stop = firstWhere(positions.length, (i) => i >= start && xOf(i, 'first') > q.to);
+  if (start >= stop) return new RangeCollector(q, 0).answer();
   let total = 0;
   for (let i = start; i < stop; i++) total += (positions[i] as { count: number }).count;
-  if (start >= stop) return { columns: { x: [], y: [] }, reduced: false };
-  const from = (positions[start] as { endIndex: number }).endIndex;
-  return total <= q.limit ? whole(chunks.chunksFrom(tokenId, from), stop - start, q) : reduced(chunks.chunksFrom(tokenId, from), stop - start, q);
-}
-
-/** Every point in range, every column (a column a chunk lacks is null there, as on the server). */
-function whole(source: Iterable<Columns>, chunkCount: number, q: RangeQuery): RangeAnswer {
-  const out: Columns = { x: [], y: [] };
-  let length = 0;
+  const collector = new RangeCollector(q, total);
   let seen = 0;
-  for (const cols of source) {
-    if (seen++ >= chunkCount) break;
-    const xs = cols.x ?? [];
-    for (const key of Object.keys(cols)) out[key] ??= new Array<unknown>(length).fill(null);
-    const keys = Object.keys(out);
-    for (let i = 0; i < xs.length; i++) {
-      const x = xNumber(xs[i]);
-      if (!(x >= q.from && x <= q.to)) continue;
-      for (const key of keys) (out[key] as unknown[]).push(cols[key]?.[i] ?? null);
-      length++;
-    }
+  for (const cols of chunks.chunksFrom(tokenId, (positions[start] as { endIndex: number }).endIndex)) {
+    if (seen++ >= stop - start) break;
+    collector.add(cols);
   }
-  return { columns: out, reduced: false };
+  return collector.answer();
 }
 
-/** Min and max per column of x and y, chunk by chunk, reduced again whenever it grows past a few per column. */
-function reduced(source: Iterable<Columns>, chunkCount: number, q: RangeQuery): RangeAnswer {
-  let xs: number[] = [];
-  let ys: unknown[] = [];
-  let raw: unknown[] = [];
-  const reduce = (): void => {
-    const keep = m4(xs, ys, q.from, q.to, q.columns);
-    xs = keep.map((i) => xs[i] as number);
-    ys = keep.map((i) => ys[i]);
-    raw = keep.map((i) => raw[i]);
-  };
-  let seen = 0;
-  for (const cols of source) {
-    if (seen++ >= chunkCount) break;
+/**
+ * Builds one range answer from the chunks that hold the range, in order, whichever store reads
+ * them (SQLite here, PostgreSQL on a cluster node). `total` is the points those chunks hold: up to
+ * the query's limit every point in range is kept with every column (a column a chunk lacks is
+ * null there, as on the server); past it x and y are reduced to min and max per pixel column,
+ * again whenever they grow past a few per column, so memory stays bounded by the query.
+ */
+export class RangeCollector {
+  private readonly reduce: boolean;
+  private readonly out: Columns = { x: [], y: [] };
+  private length = 0;
+  private xs: number[] = [];
+
+  constructor(
+    private readonly q: RangeQuery,
+    total: number,
+  ) {
+    this.reduce = total > q.limit;
+  }
+
+  add(cols: Columns): void {
     const cx = cols.x ?? [];
-    const cy = cols.y ?? [];
+    if (this.reduce) {
+      const cy = cols.y ?? [];
+      for (let i = 0; i < cx.length; i++) {
+        const x = xNumber(cx[i]);
+        if (!(x >= this.q.from && x <= this.q.to)) continue;
+        this.xs.push(x);
+        (this.out.y as unknown[]).push(cy[i] ?? null);
+        (this.out.x as unknown[]).push(cx[i]);
+      }
+      if (this.xs.length > 8 * this.q.columns) this.thin();
+      return;
+    }
+    for (const key of Object.keys(cols)) this.out[key] ??= new Array<unknown>(this.length).fill(null);
+    const keys = Object.keys(this.out);
     for (let i = 0; i < cx.length; i++) {
       const x = xNumber(cx[i]);
-      if (!(x >= q.from && x <= q.to)) continue;
-      xs.push(x);
-      ys.push(cy[i] ?? null);
-      raw.push(cx[i]);
+      if (!(x >= this.q.from && x <= this.q.to)) continue;
+      for (const key of keys) (this.out[key] as unknown[]).push(cols[key]?.[i] ?? null);
+      this.length++;
     }
-    if (xs.length > 8 * q.columns) reduce();
   }
-  reduce();
-  return { columns: { x: raw, y: ys }, reduced: true };
+
+  answer(): RangeAnswer {
+    if (this.reduce) this.thin();
+    return { columns: this.out, reduced: this.reduce };
+  }
+
+  private thin(): void {
+    const keep = m4(this.xs, this.out.y as unknown[], this.q.from, this.q.to, this.q.columns);
+    const pick = <T>(values: readonly T[]): T[] => keep.map((i) => values[i] as T);
+    this.xs = pick(this.xs);
+    this.out.x = pick(this.out.x as unknown[]);
+    this.out.y = pick(this.out.y as unknown[]);
+  }
 }

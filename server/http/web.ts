@@ -251,7 +251,7 @@ export function webRoutes(core: Core, router: Router): void {
     const plot = findPlot(core, ctx);
     sendJson(ctx.res, 200, figure(plot, core.store));
   });
-  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/range$/, (ctx) => {
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/range$/, async (ctx) => {
     const plot = findPlot(core, ctx);
     const from = rangeBound(ctx.url, 'from');
     const to = rangeBound(ctx.url, 'to');
@@ -259,9 +259,7 @@ export function webRoutes(core: Core, router: Router): void {
     const columns = Math.min(MAX_RANGE_COLUMNS, Math.max(1, Math.floor(Number(ctx.url.searchParams.get('columns') ?? 1000)) || 1000));
     const limit = Math.floor(MAX_RANGE_POINTS / Math.max(1, plot.traces.length));
     const { store } = core;
-    if (!store.range) throw new HttpError(501, 'history ranges are served by the embedded server; a cluster node does not serve them yet');
-    const range = store.range.bind(store);
-    const traces = plot.traces.map((t) => (t.tokenId === undefined ? null : range(t.tokenId, { from, to, limit, columns })));
+    const traces = await Promise.all(plot.traces.map((t) => (t.tokenId === undefined ? null : store.range(t.tokenId, { from, to, limit, columns }))));
     sendJson(ctx.res, 200, { traces });
   });
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/events$/, (ctx) => {

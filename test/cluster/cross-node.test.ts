@@ -11,6 +11,7 @@ import { until } from '../helpers/wait.js';
 import { openPool } from '../../server/cluster/pg.js';
 import { PgHistory } from '../../server/cluster/pg-history.js';
 import { createLogger } from '../../shared/log.js';
+import { m4 } from '../../server/web/m4.js';
 import { nodeApi, startCluster, type Cluster, type Node } from './fixture.js';
 
 let c: Cluster;
@@ -211,8 +212,46 @@ describe('the history in PostgreSQL', () => {
   });
 });
 
+describe('the history range in PostgreSQL', () => {
+  /** The range answer for `query` of the plot, asked on `node`. */
+  const rangeOn = async (node: Node, plot: Record<string, unknown>, query: string) => {
+    const res = await fetch(`${node.url}${new URL(plot.url as string).pathname}/range${query}`);
+    return { status: res.status, body: (await res.json()) as { traces: { columns: Record<string, unknown[]>; reduced: boolean }[] } };
+  };
+
+  it('serves points older than the trace keeps, written on A, from B and C: whole in a short range, min/max per column in a long one', async () => {
+    const token = await c.newToken(a);
+    const res = await nodeApi(c, a, 'POST', '/api/v1/plots', { title: 'history range', traces: [{ token, maxpoints: 100 }] });
+    const plot = res.json;
+    const writer = new TestWriter(a.url, token, (seq) => seq / 100);
+    await writer.open();
+    for (let i = 0; i < 40; i++) writer.push(100);
+    expect(await writer.end()).toMatchObject({ status: 200, next: 4000 });
+    const short = await rangeOn(b, plot, '?from=12.5&to=14');
+    expect(short.status).toBe(200);
+    const want = writer.points.filter((p) => p.x >= 12.5 && p.x <= 14);
+    expect(want).toHaveLength(151);
+    expect(short.body.traces[0]).toEqual({ reduced: false, columns: { x: want.map((p) => p.x), y: want.map((p) => p.y) } });
+    // Past the limit, as a long range is: min and max per column, the same answer the embedded store gives (RangeCollector).
+    const pool = openPool(c.postgres.url);
+    try {
+      const { rows } = await pool.query<{ token_id: number }>('SELECT token_id FROM points ORDER BY received_at DESC LIMIT 1');
+      const history = new PgHistory(pool, createLogger({ quiet: true }), 30);
+      const answer = await history.range(rows[0]?.token_id as number, { from: 0, to: 39.99, limit: 1000, columns: 50 });
+      const xs = writer.xs;
+      const ys = writer.points.map((p) => p.y);
+      const keep = m4(xs, ys, 0, 39.99, 50);
+      expect(answer).toEqual({ reduced: true, columns: { x: keep.map((i) => xs[i]), y: keep.map((i) => ys[i]) } });
+      expect(keep.length).toBeLessThanOrEqual(200);
+    } finally {
+      await pool.end();
+    }
+    expect((await rangeOn(a, plot, '?from=900&to=1000')).body.traces[0]?.columns.x).toEqual([]);
+  });
+});
+
 describe('the command line with --postgres', () => {
-  it('user and token commands work on the cluster, and their hints name --postgres so they work as typed', () => {
+  it('user and token commands work on the cluster, and their hints name --postgres so they work as typed', async () => {
     const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
     const made = run(['token', 'create', '--user', c.user, '--postgres', c.postgres.url, '--json']);
     expect(made.status, made.stderr).toBe(0);
@@ -221,6 +260,22 @@ describe('the command line with --postgres', () => {
     const missing = run(['token', 'create', '--user', 'nobody', '--postgres', c.postgres.url]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(`user add nobody --postgres ${c.postgres.url}`);
+    // A URL with a password: hints leave it out (they end up in logs), and work as typed with PGPASSWORD.
+    const pool = openPool(c.postgres.url);
+    await pool.query("CREATE ROLE keeper LOGIN SUPERUSER PASSWORD 'hunter2secret'").finally(() => pool.end());
+    await c.postgres.requirePassword('keeper');
+    const secretUrl = c.postgres.url.replace('//postgres@', '//keeper:hunter2secret@');
+    const bareUrl = c.postgres.url.replace('//postgres@', '//keeper@');
+    const refused = run(['token', 'create', '--user', 'nobody', '--postgres', secretUrl]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).not.toContain('hunter2secret');
+    expect(refused.stderr).toContain(`user add nobody --postgres ${bareUrl} (with the password in PGPASSWORD or ~/.pgpass)`);
+    const runWith = (env: NodeJS.ProcessEnv, args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const hinted = ['token', 'list', '--user', c.user, '--postgres', bareUrl, '--json'];
+    expect(runWith({ PGPASSWORD: 'hunter2secret' }, hinted).status).toBe(0);
+    const without = runWith({ PGPASSWORD: 'wrong' }, hinted);
+    expect(without.status).toBe(2);
+    expect(without.stderr).toMatch(/cannot reach PostgreSQL at --postgres: .*password authentication failed/);
     const half = run(['server', '--postgres', c.postgres.url]);
     expect(half.status).toBe(2);
     expect(half.stderr).toContain('--postgres and --redis go together');

@@ -85,6 +85,21 @@ export class PostgresServer {
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
+  /** Connections over TCP as `role` must give its password (scram-sha-256); the others stay trusted. */
+  async requirePassword(role: string): Promise<void> {
+    const hba = join(this.data, 'pg_hba.conf');
+    writeFileSync(hba, `host all ${role} 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+    execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), 'reload', '-D', this.data, '-s'], { stdio: 'ignore' });
+    // The reload is a signal: done once the role without a password is turned away.
+    await until('PostgreSQL to ask for the password', async () => {
+      const c = new pg.Client({ connectionString: this.url.replace('//postgres@', `//${role}@`), password: '' });
+      c.on('error', () => undefined);
+      return c.connect().then(
+        () => c.end().then(() => false),
+        () => true,
+      );
+    });
+  }
   /** The postmaster's (its backends are its children). */
   get pid(): number {
     return Number(readFileSync(join(this.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
