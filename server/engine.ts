@@ -80,8 +80,12 @@ export interface PointsEngine {
 
 /** Who holds a token's stream, across nodes: a second writer ends the oldest wherever it is (449 there). */
 export interface OwnershipEngine {
-  /** Makes `owner` (whose writer calls itself `writer`) the token's writer; resolves once every node will refuse the older one. */
-  claim(tokenId: number, owner: string, writer: string | null): Promise<void>;
+  /**
+   * Makes `owner` (whose writer calls itself `writer`) the token's writer; resolves once every node
+   * will refuse the older one. Rejects with TooManyConnectsError, taking nothing, when the token
+   * had `connectsPerMinute` connections in the last minute on all nodes together.
+   */
+  claim(tokenId: number, owner: string, writer: string | null, connectsPerMinute: number): Promise<void>;
   /** The name the token's writer gave, wherever it streams (null: none, or it gave no name). */
   writerOf(tokenId: number): Promise<string | null>;
   /** The owner's stream ended: let go of the token once its last points settled. */

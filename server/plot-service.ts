@@ -13,6 +13,7 @@ import type { Accepted } from './data/point-store.js';
 import type { Columns, DataChange } from './data/columns.js';
 import type { MaybePromise, PlotsEngine, PointsEngine, RemoteChange } from './engine.js';
 import { layoutJson, mergeLayout } from './data/layout.js';
+import { figure, type Figure } from './data/figure.js';
 import { isStorageFault, type StoreHealth } from './store/health.js';
 import type { Plot, PlotInput, TraceSpec } from './store/plots.js';
 import type { Fanout } from './viewers/fanout.js';
@@ -76,6 +77,12 @@ export class PlotService {
       layoutJson(mergeLayout(plot.layout, layout));
       this.edit(plot.id, { layout }).catch(onError);
     }
+  }
+
+  /** A plot's figure with its points, read once its tokens' points are current on this node (a cluster node may have dropped them from memory). */
+  async figure(plot: Plot): Promise<Figure> {
+    await this.store.load?.(this.plots.tokensOf(plot.id));
+    return figure(plot, this.store);
   }
 
   async create(userId: number, input: PlotInput, initial: InitialData = []): Promise<Plot> {

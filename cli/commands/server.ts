@@ -41,7 +41,8 @@ behind a load balancer; streams, viewers and accounts work the same on every nod
   --proxy-protocol     connections come through a load balancer that starts each with a PROXY
                        protocol line (HAProxy's send-proxy): limits count the client it names;
                        only that balancer may then reach the port
-(--data, --retention, --retention-mib, --memory-mib and --max-db-mib are the embedded server's.)`;
+(--data, --retention, --retention-mib and --max-db-mib are the embedded server's; --memory-mib
+bounds a cluster node's memory the same way, its dropped points read again from Redis.)`;
 
 export const serverCommand = defineCommand(
   { name: 'server', summary: 'run the stream server (Plotly-compatible streaming, API, live viewer)', usage, options: optionSpec(['port', 'host', 'data', 'stream-port', 'tls-cert', 'tls-key', 'public-url', 'idle-timeout', 'retention', 'retention-mib', 'memory-mib', 'max-db-mib', 'max-connections', 'max-connections-per-address', 'postgres', 'redis', 'node-id', 'history-days'], ['json', 'proxy-protocol']) },
@@ -66,10 +67,11 @@ export const serverCommand = defineCommand(
       maxConnections: intOption('--max-connections', values['max-connections'], 2048, 1, 1 << 20),
       maxConnectionsPerAddress: intOption('--max-connections-per-address', values['max-connections-per-address'], 256, 1, 1 << 20),
       ...(values['proxy-protocol'] && { proxyProtocol: true }),
+      memoryMiB: intOption('--memory-mib', values['memory-mib'], 64, 1, 1 << 20),
       log,
     };
     if (Boolean(values.postgres) !== Boolean(values.redis)) throw new UsageError('--postgres and --redis go together: a cluster node needs both (docs/scaling.md)');
-    const embeddedOnly = (['data', 'retention', 'retention-mib', 'memory-mib', 'max-db-mib'] as const).filter((k) => values[k] !== undefined);
+    const embeddedOnly = (['data', 'retention', 'retention-mib', 'max-db-mib'] as const).filter((k) => values[k] !== undefined);
     if (values.postgres && embeddedOnly.length) throw new UsageError(`--${embeddedOnly[0]} is the embedded server's; a cluster node keeps its data in PostgreSQL and Redis`);
     if (!values.postgres && (values['node-id'] || values['history-days'])) throw new UsageError(`--${values['node-id'] ? 'node-id' : 'history-days'} is for a cluster node (with --postgres and --redis)`);
     const server =
@@ -89,7 +91,6 @@ export const serverCommand = defineCommand(
             retentionPoints: intOption('--retention', values.retention, 1_000_000, 1, Number.MAX_SAFE_INTEGER),
             maxDatabaseMiB: intOption('--max-db-mib', values['max-db-mib'], 0, 0, 1 << 30),
             retentionMiB: intOption('--retention-mib', values['retention-mib'], 64, 1, 1 << 20),
-            memoryMiB: intOption('--memory-mib', values['memory-mib'], 64, 1, 1 << 20),
           });
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {

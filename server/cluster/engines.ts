@@ -27,6 +27,8 @@ export interface ClusterOptions {
   readonly historyDays?: number;
   /** Memory for one token's recent points, in KiB (default 4096). */
   readonly tokenMemoryKiB?: number;
+  /** Memory for the recent points of all tokens on this node, in MiB (default 64). */
+  readonly memoryMiB?: number;
 }
 
 export async function clusterEngines(options: ClusterOptions, log: Logger): Promise<Engines & { readonly nodeId: string }> {
@@ -54,6 +56,7 @@ export async function clusterEngines(options: ClusterOptions, log: Logger): Prom
     health,
     log,
     ...(options.tokenMemoryKiB !== undefined && { tokenBytes: options.tokenMemoryKiB * 1024 }),
+    ...(options.memoryMiB !== undefined && { budgetBytes: options.memoryMiB * 1024 * 1024 }),
   });
   const accounts = new PgAccounts(pool, health, (id) => {
     const head = points.heads.get(id);

@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 export const stateKey = (tokenId: number): string => `plotwire:token:${tokenId}`;
 /** A token's recent points, one entry per batch, capped near what its traces show. */
 export const streamKey = (tokenId: number): string => `plotwire:points:${tokenId}`;
+/** When a token's connections of the last minute came, on every node (a sorted set by time). */
+export const connectsKey = (tokenId: number): string => `plotwire:connects:${tokenId}`;
 /** Every token's entries and ownership changes, in one stream every node follows. */
 export const FEED = 'plotwire:feed';
 /** Entries the feed keeps: a node further behind than this reloads the tokens it missed from their own streams. */

@@ -13,12 +13,19 @@ import type { Redis } from 'ioredis';
 import type { Columns } from '../data/columns.js';
 import type { OwnershipEngine } from '../engine.js';
 import { xSpan } from '../data/x-range.js';
-import type { StoreHealth } from '../store/health.js';
+import { TooManyConnectsError, type StoreHealth } from '../store/health.js';
 import type { HistoryRow, PgHistory } from './pg-history.js';
-import { FEED, FEED_MAXLEN, fieldsOf, stateKey, streamKey, withScripts } from './redis-keys.js';
+import { FEED, FEED_MAXLEN, connectsKey, fieldsOf, stateKey, streamKey, withScripts } from './redis-keys.js';
 import { newEpoch, type RedisPoints } from './redis-points.js';
 
+// The connection limit first, by Redis's clock (the same for every node): a refused claim takes nothing.
 const CLAIM = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 60000)
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[8]) then return redis.error_reply('PWCONNECTS too many connections a minute') end
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[3], 60000)
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'end', ARGV[4], 'next', ARGV[5]) end
 local n = redis.call('HINCRBY', KEYS[1], 'claims', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'writer', ARGV[7])
@@ -31,7 +38,7 @@ if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[
 return 1`;
 
 interface OwnershipCommands {
-  pwClaim(state: string, feed: string, ...args: (string | number)[]): Promise<[string, string, string, number]>;
+  pwClaim(state: string, feed: string, connects: string, ...args: (string | number)[]): Promise<[string, string, string, number]>;
   pwRelease(state: string, owner: string): Promise<number>;
 }
 
@@ -44,10 +51,10 @@ export class RedisOwnership implements OwnershipEngine {
     private readonly archive: PgHistory,
     private readonly health: StoreHealth,
   ) {
-    this.redis = withScripts<OwnershipCommands>(redis, { pwClaim: { keys: 2, lua: CLAIM }, pwRelease: { keys: 1, lua: RELEASE } });
+    this.redis = withScripts<OwnershipCommands>(redis, { pwClaim: { keys: 3, lua: CLAIM }, pwRelease: { keys: 1, lua: RELEASE } });
   }
 
-  claim(tokenId: number, owner: string, writer: string | null): Promise<void> {
+  claim(tokenId: number, owner: string, writer: string | null, connectsPerMinute: number): Promise<void> {
     const head = this.points.head(tokenId);
     return this.points.after(head, async () => {
       const refusal = this.health.refusal();
@@ -56,12 +63,13 @@ export class RedisOwnership implements OwnershipEngine {
         await this.points.load([tokenId]);
         const pg = await this.archive.last(tokenId);
         await this.catchUp(tokenId, pg.end);
-        const [next, , , n] = await this.redis.pwClaim(stateKey(tokenId), FEED, owner, tokenId, newEpoch(), pg.end, pg.next, FEED_MAXLEN, writer ?? '');
+        const [next, , , n] = await this.redis.pwClaim(stateKey(tokenId), FEED, connectsKey(tokenId), owner, tokenId, newEpoch(), pg.end, pg.next, FEED_MAXLEN, writer ?? '', connectsPerMinute);
         head.owner = owner;
         head.claim = Number(n);
         head.next = head.committedNext = Number(next);
         this.health.ok();
       } catch (err) {
+        if (/^PWCONNECTS/.test((err as Error).message ?? '')) throw new TooManyConnectsError(`more than ${connectsPerMinute} connections a minute for this token (on all nodes together)`);
         throw this.health.failed('a stream claim', err);
       }
     });

@@ -5,8 +5,9 @@
  * the same entry on the feed: one stream every node follows with one blocking XREAD, so a node
  * needs one connection for all its viewers' tokens, not one per token.
  *
- * Every node keeps each token's recent points in memory (RecentPoints, as the embedded store
- * does) from the feed, so the fan-out, late joiners and Last-Event-ID resumes work the same on
+ * Every node keeps tokens' recent points in memory (RecentPoints, as the embedded store
+ * does, within the same budget over all tokens: RecentCache drops the least recently used, read
+ * again from Redis when a viewer needs them) from the feed, so the fan-out, late joiners and Last-Event-ID resumes work the same on
  * every node, with the same point indices: a viewer that moves to another node resumes there.
  * Entries reach the viewers in the feed's order, which is the same on all nodes.
  *
@@ -25,6 +26,7 @@ import type { Logger } from '../../shared/log.js';
 import { alignColumns, columnLength, type Columns, type DataChange } from '../data/columns.js';
 import { sequence, type Accepted, type Applied, type CommitListener, type FailureListener, type TokenLive } from '../data/point-store.js';
 import { RecentPoints, estimateBytes } from '../data/recent-points.js';
+import { RecentCache } from '../data/recent-cache.js';
 import { STORE_DEFAULTS } from '../data/point-store.js';
 import type { PointsEngine } from '../engine.js';
 import { xSpan, type RangeAnswer, type RangeQuery } from '../data/x-range.js';
@@ -89,6 +91,8 @@ export interface Head extends TokenLive {
   endIndex: number;
   epoch: string;
   recent: RecentPoints | undefined;
+  /** Loaded once: its position and epoch follow the feed even while its points are out of memory. */
+  known: boolean;
   /** Set while the node reads the token's points; feed entries wait in `early`. */
   loading: Promise<void> | undefined;
   early: Entry[] | undefined;
@@ -106,6 +110,8 @@ export interface RedisPointsOptions {
   readonly log: Logger;
   /** Estimated memory of one token's recent points (default 4 MiB). */
   readonly tokenBytes?: number;
+  /** Estimated memory of all tokens' recent points on this node (default 64 MiB). */
+  readonly budgetBytes?: number;
 }
 
 const decode = (f: Record<string, string>): Entry => ({
@@ -123,6 +129,7 @@ export class RedisPoints implements PointsEngine {
   private readonly failureListeners: FailureListener[] = [];
   private readonly takenListeners: ((tokenId: number, owner: string) => void)[] = [];
   private readonly dirty = new Set<Head>();
+  private readonly cache: RecentCache<Head>;
   private timer: NodeJS.Immediate | undefined;
   private feedId = '$';
   private following = false;
@@ -134,6 +141,7 @@ export class RedisPoints implements PointsEngine {
     private readonly archive: PgHistory,
     private readonly options: RedisPointsOptions,
   ) {
+    this.cache = new RecentCache(options.budgetBytes ?? STORE_DEFAULTS.budgetBytes);
     this.redis = withScripts<AppendCommands>(redis, { pwAppend: { keys: 3, lua: APPEND }, pwEnsure: { keys: 1, lua: ENSURE } });
   }
 
@@ -175,18 +183,12 @@ export class RedisPoints implements PointsEngine {
     const head = this.heads.get(tokenId);
     if (!head?.recent || head.loading) return undefined;
     if (index === head.endIndex) return {};
+    this.cache.touch(head);
     return head.recent.since(index);
   }
 
   get memory(): { readonly bytes: number; readonly tokens: number } {
-    let bytes = 0;
-    let tokens = 0;
-    for (const h of this.heads.values()) {
-      if (!h.recent) continue;
-      bytes += h.recent.bytes;
-      tokens++;
-    }
-    return { bytes, tokens };
+    return { bytes: this.cache.bytes, tokens: this.cache.tokens };
   }
 
   reshape(tokenIds: Iterable<number>): void {
@@ -196,7 +198,7 @@ export class RedisPoints implements PointsEngine {
       const capacity = this.options.capacityOf(id);
       // More than it holds: what it lacks is in Redis, read again.
       if (capacity > head.recent.capacity) this.reload(head);
-      else head.recent.capacity = capacity;
+      else this.cache.change(head, (recent) => void (recent.capacity = capacity));
     }
   }
 
@@ -289,7 +291,7 @@ export class RedisPoints implements PointsEngine {
   head(id: number): Head {
     let head = this.heads.get(id);
     if (!head) {
-      head = { id, next: 0, committedNext: 0, endIndex: 0, epoch: '', recent: undefined, loading: undefined, early: undefined, owner: undefined, claim: 0, chain: Promise.resolve(true), queued: [] };
+      head = { id, next: 0, committedNext: 0, endIndex: 0, epoch: '', recent: undefined, known: false, loading: undefined, early: undefined, owner: undefined, claim: 0, chain: Promise.resolve(true), queued: [] };
       this.heads.set(id, head);
     }
     return head;
@@ -308,7 +310,10 @@ export class RedisPoints implements PointsEngine {
 
   private loaded(tokenId: number): RecentPoints | undefined {
     const head = this.heads.get(tokenId);
-    if (head?.recent) return head.recent;
+    if (head?.recent) {
+      this.cache.touch(head);
+      return head.recent;
+    }
     if (head && !head.loading) void this.reload(head).catch(() => undefined);
     return undefined;
   }
@@ -398,7 +403,9 @@ export class RedisPoints implements PointsEngine {
         else recent.append(cols, estimateBytes(cols));
       }
       recent.endIndex = Math.max(recent.endIndex, end);
-      head.recent = recent;
+      this.cache.drop(head);
+      this.cache.add(head, recent);
+      head.known = true;
       head.endIndex = recent.endIndex;
       head.epoch = epoch;
       if (head.owner === undefined) head.next = head.committedNext = Math.max(head.committedNext, next);
@@ -449,13 +456,11 @@ export class RedisPoints implements PointsEngine {
     }
     const e = decode(f);
     if (head.loading) return void head.early?.push(e);
-    if (head.recent) this.entry(head, e);
+    if (head.known) this.entry(head, e);
   }
 
-  /** One entry of a token's stream, in order: its points reach the recent points and the viewers. */
+  /** One entry of a token's stream, in order: its points reach the viewers, and the recent points while they are in memory. */
   private entry(head: Head, e: Entry): void {
-    const recent = head.recent;
-    if (!recent) return;
     if (head.owner === undefined) head.next = head.committedNext = Math.max(head.committedNext, e.next);
     if (e.epoch !== head.epoch && !(head.epoch === '' && e.start === head.endIndex)) return void this.reload(head).catch(() => undefined);
     head.epoch = e.epoch;
@@ -463,15 +468,13 @@ export class RedisPoints implements PointsEngine {
     // Entries missed (the feed was trimmed past this node): read the token again.
     if (e.start !== head.endIndex) return void this.reload(head).catch(() => undefined);
     const cols = JSON.parse(e.json) as Columns;
-    let applied: Applied;
-    if (e.replace) {
-      recent.replace(cols, estimateBytes(cols));
-      applied = { replaced: cols, appendedAt: e.end };
-    } else {
-      recent.append(cols, estimateBytes(cols));
-      applied = { appended: cols, appendedAt: e.start };
-    }
-    recent.endIndex = e.end;
+    const applied: Applied = e.replace ? { replaced: cols, appendedAt: e.end } : { appended: cols, appendedAt: e.start };
+    this.cache.change(head, (recent) => {
+      if (e.replace) recent.replace(cols, estimateBytes(cols));
+      else recent.append(cols, estimateBytes(cols));
+      recent.endIndex = e.end;
+    });
+    this.cache.enforce(head);
     head.endIndex = e.end;
     for (const l of this.commitListeners) l(head.id, applied);
   }

@@ -20,6 +20,8 @@ export function traceColumns(spec: TraceSpec, store: PointsEngine): Columns {
   return { x: [], y: [], ...store.tail(spec.tokenId, spec.maxpoints) };
 }
 
-export function figure(plot: Plot, store: PointsEngine): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+export type Figure = { data: Record<string, unknown>[]; layout: Record<string, unknown> };
+
+export function figure(plot: Plot, store: PointsEngine): Figure {
   return { data: plot.traces.map((t) => traceFigure(t, traceColumns(t, store))), layout: plot.layout };
 }

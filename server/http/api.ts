@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { stringify } from 'csv-stringify/sync';
 import { STREAM_TOKEN_HEADER } from '../../shared/index.js';
 import { embedUrl, shareUrl, type Core } from '../core.js';
-import { figure } from '../data/figure.js';
+import type { Figure } from '../data/figure.js';
 import type { Columns } from '../data/columns.js';
 import type { Plot } from '../store/plots.js';
 import type { TokenRow } from '../store/accounts.js';
@@ -15,7 +15,8 @@ import { isObject } from '../../shared/validate.js';
 
 const BODY_LIMIT = 8 * 1024 * 1024;
 
-export function plotJson(core: Core, plot: Plot, withData = true): Record<string, unknown> {
+/** A plot as the API answers it; with its figure when one is given (PlotService.figure). */
+export function plotJson(core: Core, plot: Plot, fig?: Figure): Record<string, unknown> {
   return {
     id: plot.id,
     owner: plot.owner,
@@ -28,7 +29,7 @@ export function plotJson(core: Core, plot: Plot, withData = true): Record<string
     ...(!plot.worldReadable && { share_url: `${shareUrl(core, plot)}?share_key=${plot.shareKey}` }),
     created_at: new Date(plot.createdAt).toISOString(),
     updated_at: new Date(plot.updatedAt).toISOString(),
-    ...(withData && { figure: figure(plot, core.store) }),
+    ...(fig && { figure: fig }),
   };
 }
 
@@ -84,15 +85,18 @@ export function apiRoutes(core: Core, router: Router): void {
     if (explicit && core.plots.byFilename(user.id, explicit)) throw new HttpError(409, `user ${user.name} already has a plot named "${explicit}"`);
     const filename = explicit ?? core.plots.uniqueFilename(user.id, titleOf(layout) ?? 'plot');
     const plot = await core.service.create(user.id, { filename, layout, traces: input.specs, worldReadable: body.world_readable !== false }, input.initial);
-    sendJson(res, 201, plotJson(core, plot));
+    sendJson(res, 201, plotJson(core, plot, await core.service.figure(plot)));
   });
 
   router.add('GET', /^\/api\/v1\/plots$/, ({ req, res }) => {
     const user = apiOrSessionUser(core, req);
-    sendJson(res, 200, { plots: core.plots.list(user.id).map((p) => plotJson(core, p, false)) });
+    sendJson(res, 200, { plots: core.plots.list(user.id).map((p) => plotJson(core, p)) });
   });
 
-  router.add('GET', /^\/api\/v1\/plots\/(\d+)$/, (ctx) => sendJson(ctx.res, 200, plotJson(core, ownPlot(core, ctx))));
+  router.add('GET', /^\/api\/v1\/plots\/(\d+)$/, async (ctx) => {
+    const plot = ownPlot(core, ctx);
+    sendJson(ctx.res, 200, plotJson(core, plot, await core.service.figure(plot)));
+  });
 
   router.add('PATCH', /^\/api\/v1\/plots\/(\d+)$/, async (ctx) => {
     const plot = ownPlot(core, ctx);
@@ -119,7 +123,7 @@ export function apiRoutes(core: Core, router: Router): void {
       },
       input?.initial,
     );
-    sendJson(ctx.res, 200, plotJson(core, updated));
+    sendJson(ctx.res, 200, plotJson(core, updated, await core.service.figure(updated)));
   });
 
   router.add('DELETE', /^\/api\/v1\/plots\/(\d+)$/, async (ctx) => {

@@ -3,7 +3,6 @@
  * extends, appends to) a plot, GET /apigetfile/:owner/:fileId reads a figure back.
  */
 import { shareUrl, type Core } from '../core.js';
-import { figure } from '../data/figure.js';
 import { columnLength } from '../data/columns.js';
 import type { Plot, TraceSpec } from '../store/plots.js';
 import { apiUser } from './auth.js';
@@ -130,12 +129,12 @@ export function plotlyRoutes(core: Core, router: Router): void {
     }
   });
 
-  router.add('GET', /^\/apigetfile\/([^/]+)\/(\d+)$/, ({ req, res, params }) => {
+  router.add('GET', /^\/apigetfile\/([^/]+)\/(\d+)$/, async ({ req, res, params }) => {
     const user = apiUser(core, req);
     const plot = core.plots.byFile(params[0] as string, Number(params[1]));
     if (!plot || (!plot.worldReadable && plot.userId !== user.id)) {
       return sendJson(res, 404, { error: `no plot ${params[0]}:${params[1]} that ${user.name} may read` });
     }
-    sendJson(res, 200, { payload: { figure: figure(plot, core.store) } });
+    sendJson(res, 200, { payload: { figure: await core.service.figure(plot) } });
   });
 }

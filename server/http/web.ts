@@ -10,7 +10,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { packageRoot, packageVersion } from '../../shared/package-root.js';
 import { embedUrl, shareUrl, type Core } from '../core.js';
 import type { Plot } from '../store/plots.js';
-import { figure } from '../data/figure.js';
 import { xNumber } from '../web/m4.js';
 import { titleOf } from './api.js';
 import { SESSION_COOKIE, canView, checkOrigin, cookie, isTls, sessionUser } from './auth.js';
@@ -247,9 +246,9 @@ export function webRoutes(core: Core, router: Router): void {
 
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)$/, (ctx) => servePlot(core, ctx, false));
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.embed$/, (ctx) => servePlot(core, ctx, true));
-  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.json$/, (ctx) => {
+  router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\.json$/, async (ctx) => {
     const plot = findPlot(core, ctx);
-    sendJson(ctx.res, 200, figure(plot, core.store));
+    sendJson(ctx.res, 200, await core.service.figure(plot));
   });
   router.add('GET', /^\/~([A-Za-z0-9_.-]+)\/(\d+)\/range$/, async (ctx) => {
     const plot = findPlot(core, ctx);

@@ -9,7 +9,7 @@ import type { Logger } from '../../shared/log.js';
 import { dataChange } from '../data/columns.js';
 import type { AccountsEngine, OwnershipEngine, PointsEngine } from '../engine.js';
 import type { PlotService } from '../plot-service.js';
-import { TokenTakenError } from '../store/health.js';
+import { TokenTakenError, TooManyConnectsError } from '../store/health.js';
 import { BoardClock, TimeZoneError } from './board-clock.js';
 import { StreamSession, streamEnd, type SessionHost, type StreamEnd } from './stream-session.js';
 
@@ -176,7 +176,10 @@ export class Ingest {
     this.active.set(tokenId, session);
     if (older && older !== session) older.lose(tokenId, streamEnd(449, { error: TAKEN }));
     const ownership = this.options.ownership;
-    if (ownership) session.waitFor(ownership.claim(tokenId, this.tagOf(session), session.writer), (err) => streamEnd(503, { error: (err as Error).message }));
+    if (ownership) {
+      const claim = ownership.claim(tokenId, this.tagOf(session), session.writer, this.options.connectsPerMinute);
+      session.waitFor(claim, (err) => streamEnd(err instanceof TooManyConnectsError ? 423 : 503, { error: (err as Error).message }));
+    }
   }
 
   private tagOf(session: StreamSession): string {

@@ -16,6 +16,11 @@ export class TokenTakenError extends StoreUnavailableError {
   override readonly code = 'PW_ERR_TOKEN_TAKEN';
 }
 
+/** A token had too many connections in the last minute, on all nodes together (the writer gets 423 and backs off). */
+export class TooManyConnectsError extends PlotwireError {
+  readonly code = 'PW_ERR_TOO_MANY_CONNECTS';
+}
+
 /** How long after a refused write the next one is tried (earlier ones are refused without trying). */
 export const RETRY_MS = 1000;
 

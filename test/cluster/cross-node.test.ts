@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../server/helpers.js';
+import { chunk, cli, rawExchange, streamHead } from '../server/helpers.js';
 import { TestWriter } from '../e2e/writer.js';
 import { openEvents, type EventStream, type SseEvent } from '../helpers/sse.js';
 import { until } from '../helpers/wait.js';
@@ -162,6 +162,19 @@ describe("Plotly's rules across nodes", () => {
     expect(xsOf(seen)).toEqual(second.xs);
     viewer.close();
     expect(await second.end()).toMatchObject({ status: 200, next: 50 });
+  });
+
+  it('the connections-a-minute limit of a token counts on all nodes together: 423 past 30, whichever node', async () => {
+    const token = await c.newToken(a);
+    const statuses: number[] = [];
+    // Ten to each node: under the limit on every one of them, 31 in all.
+    for (let i = 0; i < 31; i++) statuses.push((await rawExchange((c.nodes[i % 3] as Node).port, [streamHead(token), '0\r\n\r\n'])).status);
+    expect(statuses.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 200));
+    const refused = await rawExchange(b.port, [streamHead(token), chunk('{"x":1,"y":1}\n'), '0\r\n\r\n']);
+    expect(refused.status).toBe(423);
+    expect(refused.json.error).toMatch(/more than 30 connections a minute for this token \(on all nodes together\)/);
+    // Refused, it took nothing: the point it sent is not stored.
+    expect(((await fetch(`${cc.url}/api/v1/streams/state`, { headers: { 'plotly-streamtoken': token } }).then((r) => r.json())) as { next: number }).next).toBe(0);
   });
 
   it('a token revoked on A ends its stream on B (403) and is refused on C', async () => {
