@@ -1,6 +1,9 @@
 /**
  * Long live lines drawn on a canvas over the plot, at full resolution (min and max per pixel
- * column), while plotly.js draws everything else: axes, ticks, grid, legend, titles, the other
+ * column, written as one span of pixels per column: these lines have several points to a
+ * column, where a span is what a stroke would light; writing the spans into one pixel buffer
+ * costs a software canvas a fraction of stroking a line two pixels wide through the same
+ * points, or of filling a rectangle per column), while plotly.js draws everything else: axes, ticks, grid, legend, titles, the other
  * traces. plotly.js gets each such trace as a coarse invisible stand-in (its extremes, so its
  * autorange is the same), which costs it a few hundred points instead of thousands; laying out
  * and stroking the paths in SVG was the cost of a live redraw. Only while live: a paused or zoomed
@@ -16,6 +19,8 @@ interface Axis {
 }
 
 export interface CanvasLine {
+  /** The trace's index in the figure. */
+  readonly trace: number;
   /** "x", "x2" ... and "y", "y2" ...: the trace's axes. */
   readonly xaxis: string;
   readonly yaxis: string;
@@ -40,6 +45,8 @@ export const drawableAxis = (axis: unknown): boolean => {
 export class CanvasLines {
   private readonly canvas: HTMLCanvasElement;
   private lines: CanvasLine[] = [];
+  private image: ImageData | undefined;
+  private readonly colors = new Map<string, number>();
 
   constructor(private readonly plot: HTMLElement & { _fullLayout?: Full }) {
     this.canvas = document.createElement('canvas');
@@ -64,45 +71,114 @@ export class CanvasLines {
     const ratio = window.devicePixelRatio || 1;
     const width = this.plot.clientWidth;
     const height = this.plot.clientHeight;
-    canvas.style.left = `${this.plot.offsetLeft}px`;
-    canvas.style.top = `${this.plot.offsetTop}px`;
-    canvas.style.width = `${width}px`;
-    canvas.style.height = `${height}px`;
+    const place = (key: 'left' | 'top' | 'width' | 'height', px: number): void => {
+      if (canvas.style[key] !== `${px}px`) canvas.style[key] = `${px}px`;
+    };
+    place('left', this.plot.offsetLeft);
+    place('top', this.plot.offsetTop);
+    place('width', width);
+    place('height', height);
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio);
       canvas.height = Math.round(height * ratio);
     }
     const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    if (!full) return;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (!full || this.lines.length === 0 || canvas.width === 0 || canvas.height === 0) return;
+    if (this.image?.width !== canvas.width || this.image.height !== canvas.height) this.image = ctx.createImageData(canvas.width, canvas.height);
+    const pixels = new Uint32Array(this.image.data.buffer);
+    pixels.fill(0);
+    const joins: { line: CanvasLine; path: Path2D; clip: Path2D }[] = [];
     for (const line of this.lines) {
       const xa = full[axisName(line.xaxis)] as Axis | undefined;
       const ya = full[axisName(line.yaxis)] as Axis | undefined;
       if (!xa || !ya) continue;
+      const clip = new Path2D();
+      clip.rect(xa._offset, ya._offset, xa._length, ya._length);
+      joins.push({ line, clip, path: spans(pixels, canvas.width, ratio, this.rgba(ctx, line.color), line, xa, ya) });
+    }
+    ctx.putImageData(this.image, 0, 0);
+    // Where the points are columns apart (a pause in the data), strokes join them, as a line would.
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    for (const { line, path, clip } of joins) {
       ctx.save();
-      ctx.beginPath();
-      ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
-      ctx.clip();
-      ctx.beginPath();
+      ctx.clip(clip);
       ctx.strokeStyle = line.color;
       ctx.lineWidth = line.width;
-      ctx.lineJoin = 'round';
-      let pen = false;
-      for (const i of line.indices) {
-        const y = line.ys[i];
-        if (typeof y !== 'number' || !Number.isFinite(y)) {
-          pen = false;
-          continue;
-        }
-        const px = xa._offset + xa.l2p(line.xs[i] as number);
-        const py = ya._offset + ya.l2p(y);
-        if (pen) ctx.lineTo(px, py);
-        else ctx.moveTo(px, py);
-        pen = true;
-      }
-      ctx.stroke();
+      ctx.stroke(path);
       ctx.restore();
     }
   }
+
+  /** A CSS colour as the pixel buffer holds it (RGBA bytes in memory order), read back from the canvas once per colour. */
+  private rgba(ctx: CanvasRenderingContext2D, color: string): number {
+    let value = this.colors.get(color);
+    if (value === undefined) {
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = color;
+      ctx.fillRect(0, 0, 1, 1);
+      value = new Uint32Array(ctx.getImageData(0, 0, 1, 1).data.buffer)[0] as number;
+      ctx.clearRect(0, 0, 1, 1);
+      ctx.restore();
+      this.colors.set(color, value);
+    }
+    return value;
+  }
+}
+
+/**
+ * A line of several points per pixel column as one span of pixels per column: from its lowest to
+ * its highest point, joined to the column before (its last point), the line's width wide, inside
+ * its axes' plot area. Columns apart are returned as a path to stroke. A gap (a y that is not a
+ * number) ends the line; the next point starts it again.
+ */
+function spans(pixels: Uint32Array, stride: number, ratio: number, color: number, line: CanvasLine, xa: Axis, ya: Axis): Path2D {
+  const rows = pixels.length / stride;
+  const left = Math.max(0, Math.floor(xa._offset * ratio));
+  const right = Math.min(stride, Math.ceil((xa._offset + xa._length) * ratio));
+  const top = Math.max(0, Math.floor(ya._offset * ratio));
+  const bottom = Math.min(rows, Math.ceil((ya._offset + ya._length) * ratio));
+  const half = line.width / 2;
+  const wide = Math.max(1, Math.round(line.width * ratio));
+  const joins = new Path2D();
+  let column = NaN;
+  let lo = 0;
+  let hi = 0;
+  let last = NaN;
+  const flush = (): void => {
+    if (!Number.isFinite(column)) return;
+    const x0 = Math.max(left, Math.round((column - half) * ratio));
+    const x1 = Math.min(right, x0 + wide);
+    const y0 = Math.max(top, Math.floor((lo - half) * ratio));
+    const y1 = Math.min(bottom, Math.ceil((hi + half) * ratio));
+    // Plain stores: a TypedArray fill per row costs more than the few pixels it writes.
+    for (let y = y0; y < y1; y++) for (let x = y * stride + x0, end = y * stride + x1; x < end; x++) pixels[x] = color;
+  };
+  for (const i of line.indices) {
+    const y = line.ys[i];
+    if (typeof y !== 'number' || !Number.isFinite(y)) {
+      flush();
+      column = last = NaN;
+      continue;
+    }
+    const px = Math.round(xa._offset + xa.l2p(line.xs[i] as number));
+    const py = ya._offset + ya.l2p(y);
+    if (px !== column) {
+      flush();
+      if (Math.abs(px - column) > 1) {
+        joins.moveTo(column, last);
+        joins.lineTo(px, py);
+      }
+      column = px;
+      // Joined to the column before: the stroke between them passes through both.
+      lo = hi = Number.isNaN(last) ? py : last;
+    }
+    if (py < lo) lo = py;
+    if (py > hi) hi = py;
+    last = py;
+  }
+  flush();
+  return joins;
 }

@@ -90,6 +90,17 @@ let frameRequested = false;
 let drawing = false;
 let lastDrawAt = -Infinity;
 let draws = 0;
+let plotlyDraws = 0;
+/** Whether the next draw must be plotly.js's (a layout, an edit, a window, a resume...), not only the canvas's. */
+let plotlyNeeded = true;
+/**
+ * The x range each live x axis got at plotly.js's last draw ("xaxis", "xaxis2"...), with room
+ * ahead: while new points fit it and the y ranges, a frame is the canvas's alone, and plotly.js
+ * lays out its axes again only when the line reaches the right edge (a step back of HEADROOM).
+ */
+let liveRanges = new Map<string, [number, number]>();
+/** Which traces the canvas drew and how many points the others had, at plotly.js's last draw. */
+let plotlyDrew = '';
 let lastEventId = '';
 let fetchSeq = 0;
 
@@ -158,6 +169,7 @@ function setTitle(): void {
 function drawnLayout(): Record<string, unknown> {
   const drawn: Record<string, unknown> = { ...(dark.matches && DARK), ...layout, ...fastAxes(), autosize: true, uirevision };
   if (frozen) drawn.xaxis = { ...(drawn.xaxis as object), range: [...frozen.raw], autorange: false };
+  else for (const [name, range] of liveRanges) drawn[name] = { ...(drawn[name] as object), range, autorange: false };
   // Room on the right for half of the last tick label (labels are not hidden at the edge); on the page the header has the title.
   const fitted = fitLayout(drawn, plotEl.clientWidth, plotEl.clientHeight, embedded);
   return embedded ? fitted : { ...fitted, title: { text: '' } };
@@ -224,27 +236,85 @@ function canvasAxes(t: Trace): boolean {
   return !full || (drawableAxis(full[name(t.xaxis, 'x')]) && drawableAxis(full[name(t.yaxis, 'y')]));
 }
 
-function liveTrace(i: number, lines: CanvasLine[]): Trace {
+/** Trace i's live window as a canvas line, when it is long enough to be one and its axes allow it. */
+function liveLine(i: number): CanvasLine | undefined {
   const s = series[i] as Series;
   const t = base[i] as Trace;
   const from = windowStart(i);
-  const x0 = s.xs[from] ?? 0;
   const columns = plotColumns();
-  if (s.length - from <= 4 * columns || !reducible(i) || !canvasAxes(t)) return traceWith(t, columnsFor(i, s, from, s.length, x0, s.lastX));
+  if (s.length - from <= 4 * columns || !reducible(i) || !canvasAxes(t)) return undefined;
   const ys = s.cols.y ?? [];
   const line = (t.line ?? {}) as { color?: unknown; width?: unknown };
   const colorway = (layout.colorway as string[] | undefined) ?? COLORWAY;
-  lines.push({
+  return {
+    trace: i,
     xaxis: typeof t.xaxis === 'string' ? t.xaxis : 'x',
     yaxis: typeof t.yaxis === 'string' ? t.yaxis : 'y',
     xs: s.xs,
     ys,
-    indices: m4(s.xs, ys, x0, s.lastX, columns, from, s.length),
+    indices: m4(s.xs, ys, s.xs[from] ?? 0, s.lastX, columns, from, s.length),
     color: typeof line.color === 'string' ? line.color : (colorway[i % colorway.length] as string),
     width: typeof line.width === 'number' ? line.width : 2,
-  });
-  const standIn = s.pick(m4(s.xs, ys, x0, s.lastX, STAND_IN_COLUMNS, from, s.length));
+  };
+}
+
+/** Trace i live, for plotly.js: its window, or for a line on the canvas an invisible stand-in (for the autorange). */
+function liveTrace(i: number, onCanvas: boolean): Trace {
+  const s = series[i] as Series;
+  const t = base[i] as Trace;
+  const from = windowStart(i);
+  const x0 = s.xs[from] ?? 0;
+  if (!onCanvas) return traceWith(t, columnsFor(i, s, from, s.length, x0, s.lastX));
+  const standIn = s.pick(m4(s.xs, s.cols.y ?? [], x0, s.lastX, STAND_IN_COLUMNS, from, s.length));
   return { ...traceWith(t, standIn), opacity: 0, hoverinfo: 'skip' };
+}
+
+/** Room ahead of the newest point on a live x axis, as a share of the span shown. */
+const HEADROOM = 0.1;
+
+/** Which traces are canvas lines and how many points each other trace has: plotly.js draws again when it changes. */
+function drawnBy(lines: readonly CanvasLine[]): string {
+  const onCanvas = new Set(lines.map((l) => l.trace));
+  return series.map((s, i) => (onCanvas.has(i) ? 'c' : s.length)).join(',');
+}
+
+/** A plotly.js axis as laid out: its range in linear values (ms on a date axis). */
+function laidOut(name: string): [number, number] | undefined {
+  const axis = (plotEl._fullLayout as Record<string, unknown> | undefined)?.[name] as { range?: unknown[]; r2l?(v: unknown): number } | undefined;
+  if (!axis?.range || !axis.r2l) return undefined;
+  return [axis.r2l(axis.range[0]), axis.r2l(axis.range[1])];
+}
+
+const axisKey = (id: string): string => (id.length === 1 ? `${id}axis` : `${id[0]}axis${id.slice(1)}`);
+
+/** Whether a canvas line's newest points still fall inside the axes plotly.js last laid out. */
+function fitsAxes(line: CanvasLine): boolean {
+  const x = liveRanges.get(axisKey(line.xaxis)) ?? laidOut(axisKey(line.xaxis));
+  const y = laidOut(axisKey(line.yaxis));
+  const last = line.indices.at(-1);
+  if (!x || !y || last === undefined || (line.xs[last] as number) > x[1]) return false;
+  const [lo, hi] = y[0] <= y[1] ? y : [y[1], y[0]];
+  for (const i of line.indices) {
+    const v = line.ys[i];
+    if (typeof v === 'number' && (v < lo || v > hi)) return false;
+  }
+  return true;
+}
+
+/** The x range of each axis the canvas draws on, from its lines' window to HEADROOM past their newest point (an axis the owner fixed keeps its range). */
+function liveXRanges(lines: readonly CanvasLine[]): Map<string, [number, number]> {
+  const spans = new Map<string, [number, number]>();
+  for (const line of lines) {
+    const name = axisKey(line.xaxis);
+    const fixed = layout[name] as { range?: unknown; autorange?: unknown } | undefined;
+    if (Array.isArray(fixed?.range) && fixed?.autorange !== true) continue;
+    const first = line.xs[line.indices[0] as number] as number;
+    const last = line.xs[line.indices.at(-1) as number] as number;
+    const had = spans.get(name);
+    spans.set(name, had ? [Math.min(had[0], first), Math.max(had[1], last)] : [first, last]);
+  }
+  for (const [name, [a, b]] of spans) spans.set(name, [a, b + Math.max(HEADROOM * (b - a), Number.EPSILON)]);
+  return spans;
 }
 
 /** Trace i over the frozen range: the history fetched for it, then the points held. */
@@ -264,8 +334,10 @@ function frozenTrace(i: number, range: NonNullable<typeof frozen>): Trace {
   return traceWith(base[i] as Trace, columnsFor(i, view, from, to, range.from, range.to));
 }
 
-function requestDraw(): void {
+/** A draw soon; `pointsOnly` when only new points came (the canvas may draw them alone). */
+function requestDraw(pointsOnly = false): void {
   dirty = true;
+  if (!pointsOnly) plotlyNeeded = true;
   // One draw at a time: while plotly.js is busy, points keep piling into the series.
   if (frameRequested || drawing) return;
   frameRequested = true;
@@ -283,9 +355,16 @@ function drawNow(): void {
   draws++;
   void then(() => {
     const range = frozen;
-    const lines: CanvasLine[] = [];
-    const data = series.map((_, i) => (range ? frozenTrace(i, range) : liveTrace(i, lines)));
+    const lines = range ? [] : series.flatMap((_, i) => liveLine(i) ?? []);
     canvas.set(lines);
+    const drew = range ? '' : drawnBy(lines);
+    if (!range && !plotlyNeeded && drew === plotlyDrew && lines.every(fitsAxes)) return canvas.draw();
+    const onCanvas = new Set(lines.map((l) => l.trace));
+    const data = series.map((_, i) => (range ? frozenTrace(i, range) : liveTrace(i, onCanvas.has(i))));
+    plotlyNeeded = false;
+    plotlyDrew = drew;
+    plotlyDraws++;
+    liveRanges = range ? new Map() : liveXRanges(lines);
     return Plotly.react(plotEl, data, drawnLayout(), CONFIG);
   }).then(() => {
     if (!listening) canvas.draw();
@@ -317,7 +396,7 @@ function onAppend(traces: number[], cols: Columns): void {
     showPause();
     // The board's status stays current while the view is paused.
     showBoard();
-  } else requestDraw();
+  } else requestDraw(true);
 }
 
 function onInit(fig: Figure): void {
@@ -574,6 +653,8 @@ function connect(): void {
   canvasLines: () => canvas.count,
   updates: () => health.updates,
   draws: () => draws,
+  /** Draws plotly.js made (the others were the canvas's alone). */
+  plotlyDraws: () => plotlyDraws,
   state: () => health.state,
   lastEventId: () => lastEventId,
   paused: () => Boolean(frozen),
@@ -586,5 +667,8 @@ function connect(): void {
 setupControls();
 const editButton = document.getElementById('edit') as HTMLButtonElement | null;
 if (editButton && document.body.dataset.plotId) startEditor(document.body.dataset.plotId, editButton);
-dark.addEventListener('change', requestDraw);
+dark.addEventListener('change', () => requestDraw());
+// The plot's box changes without a window resize (the readouts and the board line come and go):
+// plotly.js lays out again for it, since most frames are the canvas's alone and do not measure.
+new ResizeObserver(() => requestDraw()).observe(plotEl);
 connect();

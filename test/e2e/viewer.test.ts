@@ -539,3 +539,76 @@ describe('the board status', () => {
     }
   }, 60_000);
 });
+
+describe('long live lines', () => {
+  /**
+   * The canvas read back against the points the page holds: each point in view lights a pixel
+   * within a pixel of where plotly.js's axes put it, and nothing is lit in a column beyond the
+   * span of its points (joined to the point before), so a blank or a filled canvas both fail.
+   */
+  const canvasCheck = `(() => {
+    const el = document.getElementById('plot');
+    const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+    const c = document.querySelector('canvas.live-lines');
+    const r = window.devicePixelRatio || 1;
+    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    const lit = (X, Y) => X >= 0 && Y >= 0 && X < c.width && Y < c.height && img.data[(Y * c.width + X) * 4 + 3] > 0;
+    const h = window.plotwire.held(0);
+    const x0 = xa.r2l(xa.range[0]);
+    const missed = [];
+    const spans = new Map();
+    let before;
+    for (let k = 0; k < h.x.length; k++) {
+      if (h.x[k] < x0) continue;
+      const px = Math.round(xa._offset + xa.l2p(h.x[k]));
+      const py = ya._offset + ya.l2p(h.y[k]);
+      const span = spans.get(px) || [py, py];
+      span[0] = Math.min(span[0], py, before ?? py); span[1] = Math.max(span[1], py, before ?? py);
+      spans.set(px, span);
+      before = py;
+      let hit = false;
+      for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) if (lit(Math.round((px + dx) * r), Math.round((Math.round(py) + dy) * r))) hit = true;
+      if (!hit) missed.push([h.x[k], h.y[k]]);
+    }
+    // A line 2 pixels wide lights its neighbour columns too: a column may show its neighbours' spans.
+    let stray = 0;
+    for (const px of spans.keys()) {
+      const near = [spans.get(px - 1), spans.get(px), spans.get(px + 1)].filter(Boolean);
+      const lo = Math.min(...near.map((n) => n[0])), hi = Math.max(...near.map((n) => n[1]));
+      for (let Y = 0; Y < c.height; Y++) if (lit(Math.round(px * r), Y) && (Y / r < lo - 3 || Y / r > hi + 3)) stray++;
+    }
+    return { missed: missed.length, stray, columns: spans.size, last: h.x[h.x.length - 1], right: xa.r2l(xa.range[1]) };
+  })()`;
+  const counts = (page: Page): Promise<{ draws: number; plotly: number; lines: number }> =>
+    page.evaluate('({ draws: window.plotwire.draws(), plotly: window.plotwire.plotlyDraws(), lines: window.plotwire.canvasLines() })');
+
+  it('are drawn on the canvas through every point; new points are drawn by the canvas alone until the line reaches the right edge', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], { title: 'long line' }, 10_000);
+    const page = await openPlot(plot.url as string);
+    const writer = new TestWriter(s.server.url, token);
+    await writer.open();
+    for (let i = 0; i < 8; i++) writer.push(1000);
+    await expect.poll(async () => (await viewerStats(page)).received, SLOW).toBe(8000);
+    await expect.poll(async () => (await counts(page)).lines, SLOW).toBe(1);
+    await expect.poll(async () => (await page.evaluate(canvasCheck)) as Record<string, number>, SLOW).toMatchObject({ missed: 0, stray: 0, last: 7999 });
+
+    // 500 points more in small batches, 6 % of the span shown, within the room ahead of the line.
+    const before = await counts(page);
+    for (let i = 0; i < 20; i++) {
+      writer.push(25);
+      await sleep(30);
+    }
+    await expect.poll(async () => ((await page.evaluate(canvasCheck)) as { last: number }).last, SLOW).toBe(8499);
+    const after = await counts(page);
+    expect(after.draws - before.draws).toBeGreaterThanOrEqual(5);
+    expect(after.plotly - before.plotly).toBeLessThanOrEqual(1);
+    const check = (await page.evaluate(canvasCheck)) as { missed: number; stray: number; columns: number; last: number; right: number };
+    expect(check).toMatchObject({ missed: 0, stray: 0 });
+    expect(check.columns).toBeGreaterThan(500);
+    expect(check.right).toBeGreaterThanOrEqual(check.last);
+    expect(await writer.end()).toMatchObject({ status: 200 });
+    expect(page.errors).toEqual([]);
+    await page.context().close();
+  });
+});
