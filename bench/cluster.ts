@@ -3,7 +3,8 @@
  * 10,000 SSE viewers spread over 3 nodes on one real Redis and PostgreSQL, beside one embedded
  * node and a bare baseline that writes the same merged bytes (each viewer's events of one turn of
  * the event loop in one write, as node:http's corked responses do); and ingest points/s through
- * Redis (appendfsync always, then everysec, to price the fsync) beside the embedded store.
+ * Redis (appendfsync always, then everysec, to price the fsync) beside the embedded store; and
+ * many writers at once (100 and 300 boards' streams of small batches), what one Redis takes.
  * Servers, Redis, PostgreSQL, the viewers and the writer each run in their own processes, all on
  * this machine's cores. Targets: p99 <= 50 ms at 3,000 viewers over 3 nodes; cluster CPU per
  * delivered event <= 1.5x the embedded node's; 10,000 viewers held, none dropped.
@@ -29,6 +30,10 @@ const VIEWER_PROCESSES = 3;
 const ROUNDS = Number(process.env.CLUSTER_BENCH_ROUNDS ?? 2);
 const INGEST_OBJECTS = 200;
 const INGEST_POINTS = 1000;
+/** Writers at once in the many-writers runs, and what each sends. */
+const WRITERS = [100, 300];
+const WRITER_OBJECTS = 100;
+const WRITER_POINTS = 50;
 
 interface Target {
   readonly name: string;
@@ -80,8 +85,8 @@ async function fanout(t: Target, viewers: number, firstSeq: number): Promise<Res
   };
 }
 
-/** Points/s from the first byte of a stream of large batches to its final answer (everything durable). */
-async function ingest(port: number, token: string): Promise<number> {
+/** One stream of `objects` batches of `points` points, from its first byte to its final answer (everything durable). */
+async function stream(port: number, token: string, objects: number, points: number): Promise<void> {
   const socket = connect(port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
   const answer = new Promise<string>((resolve) => {
@@ -89,20 +94,38 @@ async function ingest(port: number, token: string): Promise<number> {
     socket.on('data', (d) => (text += d.toString()));
     socket.once('close', () => resolve(text));
   });
-  const started = performance.now();
   socket.write(`POST / HTTP/1.1\r\nHost: bench\r\nplotly-streamtoken: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
-  const y = Array.from({ length: INGEST_POINTS }, (_, i) => i % 1024);
-  for (let i = 0; i < INGEST_OBJECTS; i++) {
-    const x = Array.from({ length: INGEST_POINTS }, (_, k) => i * INGEST_POINTS + k);
-    const line = `${JSON.stringify({ append: { x, y }, seq: i * INGEST_POINTS })}\n`;
+  const y = Array.from({ length: points }, (_, i) => i % 1024);
+  for (let i = 0; i < objects; i++) {
+    const x = Array.from({ length: points }, (_, k) => i * points + k);
+    const line = `${JSON.stringify({ append: { x, y }, seq: i * points })}\n`;
     if (!socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`)) await new Promise((r) => socket.once('drain', r));
   }
   socket.end('0\r\n\r\n');
   const text = await answer;
-  const seconds = (performance.now() - started) / 1000;
   const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { next: number };
-  if (body.next !== INGEST_OBJECTS * INGEST_POINTS) throw new BenchError(`ingest stored ${body.next} of ${INGEST_OBJECTS * INGEST_POINTS}: ${text.slice(0, 200)}`);
-  return (INGEST_OBJECTS * INGEST_POINTS) / seconds;
+  if (body.next !== objects * points) throw new BenchError(`a stream stored ${body.next} of ${objects * points}: ${text.slice(0, 200)}`);
+}
+
+/** Points/s of one stream of large batches. */
+async function ingest(port: number, token: string): Promise<number> {
+  const started = performance.now();
+  await stream(port, token, INGEST_OBJECTS, INGEST_POINTS);
+  return (INGEST_OBJECTS * INGEST_POINTS) / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Many boards at once: `tokens.length` writers spread over `ports`, each sending WRITER_OBJECTS
+ * batches of WRITER_POINTS points (a board's 50 ms batch at 1 kHz) as fast as the server takes
+ * them; points/s until the last final answer, and the CPU of the engines meanwhile.
+ */
+async function manyWriters(ports: readonly number[], tokens: readonly string[], enginePids: readonly number[]): Promise<{ rate: number; engineCpu: number }> {
+  const cpu = (): number => enginePids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
+  const before = cpu();
+  const started = performance.now();
+  await Promise.all(tokens.map((token, i) => stream(ports[i % ports.length] as number, token, WRITER_OBJECTS, WRITER_POINTS)));
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: (tokens.length * WRITER_OBJECTS * WRITER_POINTS) / seconds, engineCpu: ((cpu() - before) / seconds) * 100 };
 }
 
 const userKey = (p: ServerProcess): string => (p.logs.find((l) => l.event === 'default-user') as { apiKey: string } | undefined)?.apiKey ?? '';
@@ -201,6 +224,25 @@ async function main(): Promise<void> {
     await control.config('SET', 'appendfsync', 'always');
     control.disconnect();
     printTable(`Ingest: one stream of ${INGEST_OBJECTS} objects of ${INGEST_POINTS} points, from its first byte to its final answer`, ['store', 'points/s'], ingestRows);
+
+    // Many writers: what one Redis and one PostgreSQL take from a school's worth of boards, beside one embedded node.
+    const writerRows: (string | number)[][] = [];
+    for (const count of WRITERS) {
+      const tokensOf = async (url: string, key: string): Promise<string[]> => {
+        const out: string[] = [];
+        for (let i = 0; i < count; i++) out.push((await setup(url, key)).token);
+        return out;
+      };
+      const one = await manyWriters([embedded.port], await tokensOf(embedded.url, userKey(embedded)), []);
+      const three = await manyWriters(nodes.map((n) => n.port), await tokensOf(a.url, clusterKey), [redis.pid as number, postgres.pid]);
+      writerRows.push(['embedded: 1 node', count, Math.round(one.rate), '']);
+      writerRows.push(['cluster: 3 nodes, appendfsync always', count, Math.round(three.rate), `${three.engineCpu.toFixed(0)} %`]);
+    }
+    printTable(
+      `Many writers: each ${WRITER_OBJECTS} batches of ${WRITER_POINTS} points (a board's 50 ms at 1 kHz) as fast as taken, spread over the nodes, until every final answer`,
+      ['server', 'writers', 'points/s durable', 'Redis + PostgreSQL CPU (% of a core)'],
+      writerRows,
+    );
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await Promise.all([redis.stop('SIGTERM'), postgres.stop('SIGINT')]);
