@@ -64,20 +64,27 @@ export class CanvasLines {
     return this.lines.length;
   }
 
-  /** Draws the lines with the axes plotly.js has just laid out. */
+  /**
+   * Draws the lines with the axes plotly.js has just laid out. The canvas covers only the plot
+   * areas the lines are drawn in (not the margins): fewer pixels to write, put and composite.
+   */
   draw(): void {
     const full = this.plot._fullLayout;
     const { canvas } = this;
     const ratio = window.devicePixelRatio || 1;
-    const width = this.plot.clientWidth;
-    const height = this.plot.clientHeight;
+    const areas: { line: CanvasLine; xa: Axis; ya: Axis }[] = [];
+    for (const line of full ? this.lines : []) {
+      const xa = (full as Full)[axisName(line.xaxis)] as Axis | undefined;
+      const ya = (full as Full)[axisName(line.yaxis)] as Axis | undefined;
+      if (xa && ya) areas.push({ line, xa, ya });
+    }
+    const left = Math.floor(Math.min(...areas.map((a) => a.xa._offset)));
+    const top = Math.floor(Math.min(...areas.map((a) => a.ya._offset)));
+    const width = areas.length ? Math.ceil(Math.max(...areas.map((a) => a.xa._offset + a.xa._length))) - left : 0;
+    const height = areas.length ? Math.ceil(Math.max(...areas.map((a) => a.ya._offset + a.ya._length))) - top : 0;
     const place = (key: 'left' | 'top' | 'width' | 'height', px: number): void => {
       if (canvas.style[key] !== `${px}px`) canvas.style[key] = `${px}px`;
     };
-    place('left', this.plot.offsetLeft);
-    place('top', this.plot.offsetTop);
-    place('width', width);
-    place('height', height);
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio);
       canvas.height = Math.round(height * ratio);
@@ -85,19 +92,21 @@ export class CanvasLines {
     const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    if (!full || this.lines.length === 0 || canvas.width === 0 || canvas.height === 0) return;
+    if (canvas.width === 0 || canvas.height === 0) return;
+    place('left', this.plot.offsetLeft + left);
+    place('top', this.plot.offsetTop + top);
+    place('width', width);
+    place('height', height);
     if (this.image?.width !== canvas.width || this.image.height !== canvas.height) this.image = ctx.createImageData(canvas.width, canvas.height);
     const pixels = new Uint32Array(this.image.data.buffer);
     pixels.fill(0);
-    const joins: { line: CanvasLine; path: Path2D; clip: Path2D }[] = [];
-    for (const line of this.lines) {
-      const xa = full[axisName(line.xaxis)] as Axis | undefined;
-      const ya = full[axisName(line.yaxis)] as Axis | undefined;
-      if (!xa || !ya) continue;
+    // The axes as seen from the canvas's corner.
+    const shift = (axis: Axis, by: number): Axis => ({ type: axis.type, _offset: axis._offset - by, _length: axis._length, l2p: (v) => axis.l2p(v) });
+    const joins = areas.map(({ line, xa, ya }) => {
       const clip = new Path2D();
-      clip.rect(xa._offset, ya._offset, xa._length, ya._length);
-      joins.push({ line, clip, path: spans(pixels, canvas.width, ratio, this.rgba(ctx, line.color), line, xa, ya) });
-    }
+      clip.rect(xa._offset - left, ya._offset - top, xa._length, ya._length);
+      return { line, clip, path: spans(pixels, canvas.width, ratio, this.rgba(ctx, line.color), line, shift(xa, left), shift(ya, top)) };
+    });
     ctx.putImageData(this.image, 0, 0);
     // Where the points are columns apart (a pause in the data), strokes join them, as a line would.
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);

@@ -552,7 +552,9 @@ describe('long live lines', () => {
     const c = document.querySelector('canvas.live-lines');
     const r = window.devicePixelRatio || 1;
     const img = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    const lit = (X, Y) => X >= 0 && Y >= 0 && X < c.width && Y < c.height && img.data[(Y * c.width + X) * 4 + 3] > 0;
+    // The canvas covers the plot areas only: pixels counted from its corner.
+    const ox = c.getBoundingClientRect().left - el.getBoundingClientRect().left, oy = c.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    const lit = (X, Y) => { X -= Math.round(ox * r); Y -= Math.round(oy * r); return X >= 0 && Y >= 0 && X < c.width && Y < c.height && img.data[(Y * c.width + X) * 4 + 3] > 0; };
     const h = window.plotwire.held(0);
     const x0 = xa.r2l(xa.range[0]);
     const missed = [];
@@ -575,7 +577,7 @@ describe('long live lines', () => {
     for (const px of spans.keys()) {
       const near = [spans.get(px - 1), spans.get(px), spans.get(px + 1)].filter(Boolean);
       const lo = Math.min(...near.map((n) => n[0])), hi = Math.max(...near.map((n) => n[1]));
-      for (let Y = 0; Y < c.height; Y++) if (lit(Math.round(px * r), Y) && (Y / r < lo - 3 || Y / r > hi + 3)) stray++;
+      for (let Y = 0; Y < el.clientHeight * r; Y++) if (lit(Math.round(px * r), Y) && (Y / r < lo - 3 || Y / r > hi + 3)) stray++;
     }
     return { missed: missed.length, stray, columns: spans.size, last: h.x[h.x.length - 1], right: xa.r2l(xa.range[1]) };
   })()`;
