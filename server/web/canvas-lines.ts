@@ -34,7 +34,8 @@ export interface CanvasLine {
 
 type Full = Record<string, unknown>;
 
-const axisName = (id: string): string => (id.length === 1 ? `${id}axis` : `${id[0]}axis${id.slice(1)}`);
+/** "x" -> "xaxis", "y2" -> "yaxis2": the layout key of a trace's axis. */
+export const axisName = (id: string): string => (id.length === 1 ? `${id}axis` : `${id[0]}axis${id.slice(1)}`);
 
 /** Whether the canvas can place points on this axis (linear and date axes; log and category need plotly.js). */
 export const drawableAxis = (axis: unknown): boolean => {

@@ -16,7 +16,7 @@ import { Health } from './health.js';
 import { startEditor } from './editor.js';
 import { boardFlags } from './board-status.js';
 import { fitLayout } from './fit.js';
-import { CanvasLines, drawableAxis, type CanvasLine } from './canvas-lines.js';
+import { CanvasLines, axisName, drawableAxis, type CanvasLine } from './canvas-lines.js';
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -273,8 +273,7 @@ function liveTrace(i: number, onCanvas: boolean): Trace {
 const HEADROOM = 0.1;
 
 /** Which traces are canvas lines and how many points each other trace has: plotly.js draws again when it changes. */
-function drawnBy(lines: readonly CanvasLine[]): string {
-  const onCanvas = new Set(lines.map((l) => l.trace));
+function drawnBy(onCanvas: ReadonlySet<number>): string {
   return series.map((s, i) => (onCanvas.has(i) ? 'c' : s.length)).join(',');
 }
 
@@ -285,12 +284,10 @@ function laidOut(name: string): [number, number] | undefined {
   return [axis.r2l(axis.range[0]), axis.r2l(axis.range[1])];
 }
 
-const axisKey = (id: string): string => (id.length === 1 ? `${id}axis` : `${id[0]}axis${id.slice(1)}`);
-
 /** Whether a canvas line's newest points still fall inside the axes plotly.js last laid out. */
 function fitsAxes(line: CanvasLine): boolean {
-  const x = liveRanges.get(axisKey(line.xaxis)) ?? laidOut(axisKey(line.xaxis));
-  const y = laidOut(axisKey(line.yaxis));
+  const x = liveRanges.get(axisName(line.xaxis)) ?? laidOut(axisName(line.xaxis));
+  const y = laidOut(axisName(line.yaxis));
   const last = line.indices.at(-1);
   if (!x || !y || last === undefined || (line.xs[last] as number) > x[1]) return false;
   const [lo, hi] = y[0] <= y[1] ? y : [y[1], y[0]];
@@ -305,7 +302,7 @@ function fitsAxes(line: CanvasLine): boolean {
 function liveXRanges(lines: readonly CanvasLine[]): Map<string, [number, number]> {
   const spans = new Map<string, [number, number]>();
   for (const line of lines) {
-    const name = axisKey(line.xaxis);
+    const name = axisName(line.xaxis);
     const fixed = layout[name] as { range?: unknown; autorange?: unknown } | undefined;
     if (Array.isArray(fixed?.range) && fixed?.autorange !== true) continue;
     const first = line.xs[line.indices[0] as number] as number;
@@ -357,9 +354,9 @@ function drawNow(): void {
     const range = frozen;
     const lines = range ? [] : series.flatMap((_, i) => liveLine(i) ?? []);
     canvas.set(lines);
-    const drew = range ? '' : drawnBy(lines);
-    if (!range && !plotlyNeeded && drew === plotlyDrew && lines.every(fitsAxes)) return canvas.draw();
     const onCanvas = new Set(lines.map((l) => l.trace));
+    const drew = range ? '' : drawnBy(onCanvas);
+    if (!range && !plotlyNeeded && drew === plotlyDrew && lines.every(fitsAxes)) return canvas.draw();
     const data = series.map((_, i) => (range ? frozenTrace(i, range) : liveTrace(i, onCanvas.has(i))));
     plotlyNeeded = false;
     plotlyDrew = drew;
