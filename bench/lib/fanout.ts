@@ -8,8 +8,9 @@ import { connect, type Socket } from 'node:net';
  * The bare baseline: SSE responses, and each line of a chunked POST / written to all of them as
  * plotwire's event, with no parsing at all. Its first argument says how: "chunked" (node:http's
  * default), "unchunked" (the body runs to the connection's close, as plotwire sends it), or
- * "merged" (unchunked, and each viewer's events of one turn of the event loop leave in one write,
- * as node:http's corked responses do: the same bytes in the same syscalls as plotwire).
+ * "merged" (unchunked, and each viewer's events of one turn of the event loop leave in one write:
+ * the same bytes in the same syscalls as plotwire's, which also holds its next writes when other
+ * processes kept it waiting).
  */
 export const bareSource = (points: number): string => `
 import { createServer } from 'node:http';
@@ -55,7 +56,7 @@ server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.ad
 /**
  * The viewers: raw sockets that GET the event stream and, for each append, note now minus the
  * write time the writer put in its last x. Says "connected" when every viewer has its first event,
- * and the latencies when told "report" on stdin.
+ * and the latencies when told "mark" (then starts counting afresh) or "report" on stdin.
  */
 export const VIEWERS_SOURCE = `
 import { connect } from 'node:net';
@@ -96,12 +97,20 @@ function open() {
 }
 for (let i = 0; i < Number(count); i += 50) await Promise.all(Array.from({ length: Math.min(50, Number(count) - i) }, open));
 console.log(JSON.stringify({ connected: Number(count) }));
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line !== 'report') return;
+function stats() {
   const sorted = Float64Array.from(latencies).sort();
   const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-  console.log(JSON.stringify({ received: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] }));
-  process.exit(0);
+  return { received: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] };
+}
+// "mark": the latencies so far (a warm-up), counted no further; "report": those since, and exit.
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'mark') {
+    console.log(JSON.stringify(stats()));
+    latencies.length = 0;
+  } else if (line === 'report') {
+    console.log(JSON.stringify(stats()));
+    process.exit(0);
+  }
 });
 `;
 

@@ -1,7 +1,7 @@
-/** The viewers' event streams (SSE) over real HTTP: ids, resume with Last-Event-ID, edits, access, slow viewers. */
-import { connect } from 'node:net';
+/** The viewers' event streams (SSE) over real HTTP: ids, resume with Last-Event-ID, edits, access, slow viewers, writes. */
+import { Socket, connect } from 'node:net';
 import { sleep } from '../helpers/wait.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestWriter } from '../e2e/writer.js';
 import { api, createPlot, testServer, type TestServer } from './helpers.js';
 import { openEvents, type SseEvent } from '../helpers/sse.js';
@@ -254,6 +254,99 @@ describe('slow viewers', () => {
     expect(idParts(last.id).slice(1)).toEqual([objects * 10_000]);
     stalled.destroy();
     reader.close();
+    await writer.end();
+  });
+});
+
+/** The server's socket writes that carry a plot's events (its version leads each id); `before(n)` runs before the nth is written. */
+function recordWrites(version: string, before?: (n: number) => void): { writes: { at: number; text: string }[]; restore(): void } {
+  const writes: { at: number; text: string }[] = [];
+  const write = Socket.prototype.write;
+  const spy = vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && chunk.toString().includes(`id: ${version}-`)) {
+      before?.(writes.length);
+      writes.push({ at: performance.now(), text: chunk.toString() });
+    }
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  });
+  return { writes, restore: () => spy.mockRestore() };
+}
+
+describe('writes to viewers', () => {
+  it('the messages of one turn leave in one write to each viewer, in order', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 100);
+    const stream = await openEvents(eventsUrl(plot));
+    const { writes, restore } = recordWrites(idParts((await stream.next()).id)[0]);
+    try {
+      // Five objects in one chunk: the store commits them together, five appends in one turn.
+      const raw = connect(s.port, '127.0.0.1');
+      const lines = [1, 2, 3, 4, 5].map((i) => `{"x":${i},"y":${i * 10}}\n`).join('');
+      raw.write(`POST / HTTP/1.1\r\nHost: x\r\nplotly-streamtoken: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(lines).toString(16)}\r\n${lines}\r\n0\r\n\r\n`);
+      const appends = [await stream.next(), await stream.next(), await stream.next(), await stream.next(), await stream.next()];
+      expect(appends.map((a) => [a.event, a.data.start, (a.data.update as { y: number[] }).y[0]])).toEqual([1, 2, 3, 4, 5].map((i) => ['append', i - 1, i * 10]));
+      expect(writes).toHaveLength(1);
+      expect(writes[0]?.text.match(/event: append/g)).toHaveLength(5);
+      raw.destroy();
+    } finally {
+      restore();
+    }
+    stream.close();
+  });
+
+  it('a server kept waiting during its last round of writes holds the next messages as long, then sends them together', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 100);
+    const stream = await openEvents(eventsUrl(plot));
+    const version = idParts((await stream.next()).id)[0];
+    const tokenId = s.server.core.plots.tokensOf(plot.id as number)[0] as number;
+    const blocked = new Int32Array(new SharedArrayBuffer(4));
+    // The first round is kept waiting 200 ms without using the CPU: another process had the machine.
+    const { writes, restore } = recordWrites(version, (n) => n === 0 && Atomics.wait(blocked, 0, 0, 200));
+    try {
+      const writer = await writerFor(token);
+      writer.push(1);
+      await stream.next();
+      // Two batches in two turns, well within the 200 ms the last round was kept waiting.
+      writer.push(1);
+      await expect.poll(() => s.server.core.store.endIndex(tokenId)).toBe(2);
+      writer.push(1);
+      await expect.poll(() => s.server.core.store.endIndex(tokenId)).toBe(3);
+      expect([(await stream.next()).data.start, (await stream.next()).data.start]).toEqual([1, 2]);
+      expect(writes.map((w) => w.text.match(/event: append/g)?.length)).toEqual([1, 2]);
+      expect((writes[1]?.at as number) - (writes[0]?.at as number)).toBeGreaterThanOrEqual(150);
+      await writer.end();
+    } finally {
+      restore();
+    }
+    stream.close();
+  });
+
+  it('a viewer who joins while messages wait for their write gets them in its figure, not again after it', async () => {
+    const token = s.newToken();
+    const plot = await createPlot(s, [token], {}, 100);
+    const first = await openEvents(eventsUrl(plot));
+    await first.next();
+    const { core } = s.server;
+    const tokenId = core.plots.tokensOf(plot.id as number)[0] as number;
+    // The second viewer's request is joined in the same turn as a commit whose messages are not written yet.
+    const attach = core.fanout.attach.bind(core.fanout);
+    const spy = vi.spyOn(core.fanout, 'attach').mockImplementationOnce((...args) => {
+      core.service.points(tokenId, { append: { x: [7], y: [70] }, appendCount: 1 }, undefined, { sequenced: false });
+      core.store.commit();
+      attach(...args);
+    });
+    const second = await openEvents(eventsUrl(plot));
+    spy.mockRestore();
+    const init = await second.next();
+    expect(init.data).toMatchObject({ data: [{ x: [7], y: [70] }] });
+    expect(await first.next()).toMatchObject({ event: 'append', data: { start: 0, update: { x: [7], y: [70] } } });
+    // The next append is the second viewer's next event: nothing doubled before it.
+    const writer = await writerFor(token);
+    writer.push(1);
+    expect(await second.next()).toMatchObject({ event: 'append', data: { start: 1 } });
+    first.close();
+    second.close();
     await writer.end();
   });
 });
