@@ -104,7 +104,7 @@ async function run(): Promise<void> {
   const resetOnOpen = pty
     ? setInterval(() => {
         const now = otherHolders(pty.path).length > 0;
-        if (now && !readers) uno.cpu.reset();
+        if (now && !readers) uno.reset();
         readers = now;
       }, RESET_POLL_MS)
     : undefined;

@@ -40,14 +40,13 @@ export class Uno {
   readonly usart: AVRUSART;
   readonly adc: AVRADC;
   readonly portB: AVRIOPort;
+  private readonly timers: readonly AVRTimer[];
   private readonly runner: AvrRunner;
 
   /** program: the flash as words (programWords(parseIntelHex(text)) for a HEX file). */
   constructor(program: Uint16Array, options: UnoOptions) {
     this.cpu = new CPU(program, SRAM_BYTES);
-    new AVRTimer(this.cpu, timer0Config);
-    new AVRTimer(this.cpu, timer1Config);
-    new AVRTimer(this.cpu, timer2Config);
+    this.timers = [timer0Config, timer1Config, timer2Config].map((config) => new AVRTimer(this.cpu, config));
     this.portB = new AVRIOPort(this.cpu, portBConfig);
     new AVRIOPort(this.cpu, portCConfig);
     new AVRIOPort(this.cpu, portDConfig);
@@ -67,6 +66,22 @@ export class Uno {
   /** Drives the AD8232's lead-off outputs (both high while an electrode is off). */
   setLeadOff(off: boolean): void {
     for (const pin of LEAD_OFF_PINS) this.portB.setPin(pin, off);
+  }
+
+  /**
+   * The RESET pin pulled low (opening the port does it on an Uno): the CPU, its registers and its
+   * peripherals back to their power-on state, the clock counting on, the pins' inputs (the
+   * sensor's outputs) as they are. avr8js's cpu.reset() alone drops the peripherals' pending
+   * clock events but keeps their state: an ADC conversion under way at that moment never
+   * completed, the ADC stayed busy, and the firmware never got another sample.
+   */
+  reset(): void {
+    // Ends a conversion under way (its completion event goes with the others below).
+    this.adc.completeADCRead(0);
+    this.cpu.data.fill(0);
+    this.cpu.reset();
+    this.usart.reset();
+    for (const timer of this.timers) timer.reset();
   }
 
   /** Cycles jumped over idle loops rather than stepped (see AvrRunner). */

@@ -16,6 +16,8 @@ import { BUILD_DIR, PREBUILT_UNO_HEX } from '../../firmware/tools/build.js';
 import { beatsOf, replayLines } from '../../firmware/tools/replay.js';
 import { ADC_REFERENCE_VOLTS, MITDB_RATE_HZ, adcCodes, ecgVolts, readMitdbRecord } from '../../firmware/sim/recordings.js';
 import { startSimulation } from '../../firmware/sim/simulation.js';
+import { UNO_CLOCK_HZ, Uno } from '../../firmware/sim/uno.js';
+import { parseIntelHex, programWords } from '../../firmware/sim/intel-hex.js';
 
 const HEX = join(BUILD_DIR, 'uno/firmware.hex');
 const root = join(import.meta.dirname, '../..');
@@ -140,6 +142,65 @@ describe('the Uno image on a flat line and at a rail', () => {
     expect(quality.at(-1)!.t).toBeLessThanOrEqual(1000);
     expect(beatsOf(lines)).toEqual([]);
   }, 30_000);
+});
+
+describe('a reset (what opening the port does on an Uno)', () => {
+  /** The image on an Uno in this thread at a steady mid-rail signal; `started(cycle)` is told of each ADC conversion. */
+  function board(started: (cycle: number) => void = () => undefined): { uno: Uno; text: () => string } {
+    let text = '';
+    const program = programWords(parseIntelHex(readFileSync(HEX, 'utf8')));
+    const uno = new Uno(program, {
+      onByte: (b) => (text += String.fromCharCode(b)),
+      volts: (cycle) => {
+        started(cycle);
+        return ADC_REFERENCE_VOLTS / 2;
+      },
+    });
+    return { uno, text: () => text };
+  }
+  const cyclesOf = (ms: number): number => (ms * UNO_CLOCK_HZ) / 1000;
+  /** After the reset: a hello, then lines of samples again. */
+  const startedAgain = (after: string): void => {
+    const lines = linesOf(after.slice(after.indexOf('{"hello":1,')));
+    expect(lines[0]).toMatch(/^\{"hello":1,/);
+    expect(lines.filter((l) => decodeDeviceLine(l).kind === 'sample').length).toBeGreaterThanOrEqual(10);
+  };
+
+  it('with a character on the wire: the board starts again and sends', () => {
+    const { uno, text } = board();
+    uno.run(cyclesOf(300));
+    // Step until a byte has just gone to the USART: it is on the wire for a character's time.
+    const sent = text().length;
+    while (text().length === sent) uno.run(10);
+    uno.run(100);
+    const before = text().length;
+    uno.reset();
+    uno.run(cyclesOf(200));
+    startedAgain(text().slice(before));
+  });
+
+  it('during an ADC conversion: the board starts again and samples', () => {
+    let converting = false;
+    const { uno, text } = board(() => (converting = true));
+    uno.run(cyclesOf(300));
+    converting = false;
+    while (!converting) uno.run(10);
+    const before = text().length;
+    uno.reset();
+    uno.run(cyclesOf(200));
+    startedAgain(text().slice(before));
+  });
+
+  it('keeps a lead that is off off', () => {
+    const { uno, text } = board();
+    uno.setLeadOff(true);
+    uno.run(cyclesOf(300));
+    const before = text().length;
+    uno.reset();
+    uno.run(cyclesOf(1500));
+    const after = linesOf(text().slice(before)).map(decodeDeviceLine);
+    expect(after.some((l) => l.kind === 'event' && l.line.ev === 'lead' && 'off' in l.line && l.line.off === true)).toBe(true);
+  });
 });
 
 describe('the committed image', () => {
