@@ -26,9 +26,10 @@ const SIZES = process.env.CLUSTER_BENCH_VIEWERS?.split(',').map(Number) ?? [1000
 const PACE: Pace = { objects: 100, intervalMs: 50, points: 25 };
 /**
  * Objects streamed to each run's viewers before the measured ones (2 s): the first dozen events
- * on freshly connected viewers take 2-4x as long to arrive (the viewer processes' code is not
- * yet compiled, the sockets' first writes), on every server alike. The measured figures are the
- * steady state, as long-lived viewers see it; the warm-up's p99 is shown beside them.
+ * on freshly connected viewers arrive late (100-250 ms at 3,000 where the steady state is 40-50:
+ * the viewer processes' code is not yet compiled, the sockets' first writes), on every server
+ * alike. The measured figures are the steady state, as long-lived viewers see it; the warm-up's
+ * p99 is shown beside them.
  */
 const WARMUP_OBJECTS = 40;
 const LIMITS = ['--max-connections', '12000', '--max-connections-per-address', '12000'];

@@ -40,13 +40,14 @@ export class Uno {
   readonly usart: AVRUSART;
   readonly adc: AVRADC;
   readonly portB: AVRIOPort;
-  private readonly timers: readonly AVRTimer[];
   private readonly runner: AvrRunner;
 
   /** program: the flash as words (programWords(parseIntelHex(text)) for a HEX file). */
   constructor(program: Uint16Array, options: UnoOptions) {
     this.cpu = new CPU(program, SRAM_BYTES);
-    this.timers = [timer0Config, timer1Config, timer2Config].map((config) => new AVRTimer(this.cpu, config));
+    new AVRTimer(this.cpu, timer0Config);
+    new AVRTimer(this.cpu, timer1Config);
+    new AVRTimer(this.cpu, timer2Config);
     this.portB = new AVRIOPort(this.cpu, portBConfig);
     new AVRIOPort(this.cpu, portCConfig);
     new AVRIOPort(this.cpu, portDConfig);
@@ -69,19 +70,14 @@ export class Uno {
   }
 
   /**
-   * The RESET pin pulled low (opening the port does it on an Uno): the CPU, its registers and its
-   * peripherals back to their power-on state, the clock counting on, the pins' inputs (the
-   * sensor's outputs) as they are. avr8js's cpu.reset() alone drops the peripherals' pending
-   * clock events but keeps their state: an ADC conversion under way at that moment never
-   * completed, the ADC stayed busy, and the firmware never got another sample.
+   * The RESET pin pulled low (opening the port does it on an Uno): the CPU starts the program
+   * again, the clock counting on. avr8js's cpu.reset() drops every pending clock event; the
+   * firmware's setup sets the timers and the USART going again, but an ADC conversion under way
+   * would never complete, leaving the ADC busy and the board without another sample.
    */
   reset(): void {
-    // Ends a conversion under way (its completion event goes with the others below).
     this.adc.completeADCRead(0);
-    this.cpu.data.fill(0);
     this.cpu.reset();
-    this.usart.reset();
-    for (const timer of this.timers) timer.reset();
   }
 
   /** Cycles jumped over idle loops rather than stepped (see AvrRunner). */

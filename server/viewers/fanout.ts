@@ -1,14 +1,15 @@
 /**
  * Live viewers over Server-Sent Events. Each message is serialized once per plot, and the
- * messages of one turn of the event loop leave in one write to each viewer (a node behind on its
- * feed, or a store committing several batches at once, then costs one syscall per viewer, not one
- * per message). Event ids say what a viewer has: "layoutVersion.shape-index0-index1...",
+ * messages of one turn of the event loop (of several, while the server is held back, below) leave
+ * in one write to each viewer: a node behind on its feed, or a store committing several batches
+ * at once, then costs one syscall per viewer, not one per message. Event ids say what a viewer has: "layoutVersion.shape-index0-index1...",
  * the plot's layout version, a fingerprint of its traces, and each trace's point index; a viewer
  * that reconnects with Last-Event-ID gets exactly what it missed, or the whole figure when what
  * it has no longer matches (layout or traces edited, points no longer kept).
  */
 import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
+import { existsSync, openSync, readSync } from 'node:fs';
 import type { Applied } from '../data/point-store.js';
 import type { PlotsEngine, PointsEngine } from '../engine.js';
 import { traceUpdate } from '../data/columns.js';
@@ -21,6 +22,18 @@ const KEEPALIVE_MS = 15_000;
 /** The longest messages wait for a busy server's next round of writes. */
 const MAX_HOLD_MS = 250;
 
+/** Linux's account of this thread: its second field is the time it was runnable but waiting for a CPU (ns). */
+const SCHEDSTAT = '/proc/thread-self/schedstat';
+const schedstat = existsSync(SCHEDSTAT) ? openSync(SCHEDSTAT, 'r') : undefined;
+const statBuffer = Buffer.alloc(96);
+
+/** How long this thread has waited for a CPU while it had work, in ms; 0 where the kernel does not say. */
+export function cpuWaitMs(): number {
+  if (schedstat === undefined) return 0;
+  const n = readSync(schedstat, statBuffer, 0, statBuffer.length, 0);
+  return Number(statBuffer.toString('latin1', 0, n).split(' ')[1] ?? 0) / 1e6;
+}
+
 /** Whether the viewer behind a response may still see a plot (checked again whenever the plot changes). */
 export type MayView = (plot: Plot) => boolean;
 
@@ -30,7 +43,7 @@ interface Audience {
   readonly viewers: Map<ServerResponse, MayView>;
   /** The last init message; its id says what it holds, so it serves every joiner until the plot changes. */
   init?: { readonly id: string; readonly bytes: Buffer };
-  /** Messages of this turn, not yet written; anything else done to the viewers writes them first. */
+  /** Messages not yet written; a join, a plot change or a deletion writes them first. */
   pending: Buffer[];
 }
 
@@ -55,8 +68,8 @@ export class Fanout {
   private readonly audiences = new Map<number, Audience>();
   private readonly keepalive: NodeJS.Timeout;
   private readonly due = new Set<Audience>();
-  private flushing: NodeJS.Timeout | undefined;
-  /** When the last round of writes ended, and how long of it the process was not running (ms). */
+  private flushing: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** When the last round of writes ended, and how long of it the thread waited for a CPU (ms). */
   private lastEnded = 0;
   private lastWaited = 0;
 
@@ -85,6 +98,8 @@ export class Fanout {
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
+    // HEAD: the head alone (the events are written to the socket, past node:http's HEAD rule).
+    if (res.req.method === 'HEAD') return void res.end();
     // Events are small and must leave at once: no Nagle delay (the main listener's sockets come from node:net, which keeps it on).
     res.socket?.setNoDelay(true);
     res.write('retry: 1000\n\n');
@@ -153,7 +168,8 @@ export class Fanout {
 
   close(): void {
     clearInterval(this.keepalive);
-    clearTimeout(this.flushing);
+    clearTimeout(this.flushing as NodeJS.Timeout);
+    clearImmediate(this.flushing as NodeJS.Immediate);
     this.writeDue();
     for (const { viewers } of this.audiences.values()) for (const res of viewers.keys()) res.end();
     this.audiences.clear();
@@ -166,23 +182,28 @@ export class Fanout {
     // Encoded once for every viewer.
     audience.pending.push(Buffer.from(this.message(plot, event, data, at)));
     this.due.add(audience);
-    // At once (after this turn), unless the last round of writes was kept waiting, by other
-    // processes on the machine, for longer than it has been since: what comes meanwhile then
-    // leaves together, one write per viewer for several messages. On a machine of its own a
-    // node never waits; on a saturated one (10,000 viewers over 3 nodes and their clients on 2
-    // cores, bench/cluster.ts) it sends fewer, larger writes instead of falling seconds behind.
-    this.flushing ??= setTimeout(() => this.writeDue(), Math.min(MAX_HOLD_MS, Math.max(0, this.lastEnded + this.lastWaited - performance.now())));
+    if (this.flushing) return;
+    // At once (after this turn), unless the last round of writes waited for a CPU, taken by other
+    // processes, for longer than it has been since: what comes meanwhile then leaves together,
+    // one write per viewer for several messages. On a machine of its own a node never waits; on
+    // a saturated one (10,000 viewers over 3 nodes and their clients on 2 cores, bench/cluster.ts)
+    // it sends fewer, larger writes instead of falling seconds behind.
+    const hold = Math.min(MAX_HOLD_MS, this.lastEnded + this.lastWaited - performance.now());
+    this.flushing = hold > 0 ? setTimeout(() => this.writeDue(), hold) : setImmediate(() => this.writeDue());
   }
 
   private writeDue(): void {
     this.flushing = undefined;
-    const started = performance.now();
-    const cpu = process.cpuUsage();
+    const waited = this.cpuWaitMs();
     for (const due of this.due) this.deliver(due);
     this.due.clear();
     this.lastEnded = performance.now();
-    const used = process.cpuUsage(cpu);
-    this.lastWaited = Math.max(0, this.lastEnded - started - (used.user + used.system) / 1000);
+    this.lastWaited = this.cpuWaitMs() - waited;
+  }
+
+  /** The thread's CPU wait so far (a method, so a test can say the machine was busy). */
+  private cpuWaitMs(): number {
+    return cpuWaitMs();
   }
 
   /** Writes an audience's pending messages, in one write to each viewer. */
@@ -192,12 +213,17 @@ export class Fanout {
     const bytes = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
     audience.pending = [];
     for (const res of audience.viewers.keys()) {
+      if (res.writableEnded) continue;
+      if (res.writableLength > MAX_BUFFERED) {
+        res.destroy();
+        continue;
+      }
       // Straight to the socket (attach wrote the head): the same bytes, as the body runs to the
-      // close, without node:http's cork and uncork of each response on the next tick.
+      // close, without node:http's cork and uncork of each response on the next tick. A response
+      // behind another on its connection (pipelined) has no socket yet: node:http keeps it.
       const socket = res.socket;
-      if (res.writableEnded || !socket || socket.destroyed) continue;
-      if (socket.writableLength > MAX_BUFFERED) res.destroy();
-      else socket.write(bytes);
+      if (!socket) res.write(bytes);
+      else if (socket.writable) socket.write(bytes);
     }
   }
 

@@ -1,10 +1,13 @@
 /** The viewers' event streams (SSE) over real HTTP: ids, resume with Last-Event-ID, edits, access, slow viewers, writes. */
+import { spawn } from 'node:child_process';
 import { Socket, connect } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { sleep } from '../helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestWriter } from '../e2e/writer.js';
 import { api, createPlot, testServer, type TestServer } from './helpers.js';
 import { openEvents, type SseEvent } from '../helpers/sse.js';
+import { cpuWaitMs } from '../../server/viewers/fanout.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -273,6 +276,14 @@ function recordWrites(version: string, before?: (n: number) => void): { writes: 
 }
 
 describe('writes to viewers', () => {
+  it('a HEAD gets the head alone', async () => {
+    const plot = await createPlot(s, [s.newToken()]);
+    const head = await fetch(eventsUrl(plot), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await head.text()).toBe('');
+  });
+
   it('the messages of one turn leave in one write to each viewer, in order', async () => {
     const token = s.newToken();
     const plot = await createPlot(s, [token], {}, 100);
@@ -294,15 +305,15 @@ describe('writes to viewers', () => {
     stream.close();
   });
 
-  it('a server kept waiting during its last round of writes holds the next messages as long, then sends them together', async () => {
+  it('a server that waited for a CPU during its last round of writes holds the next messages as long, then sends them together', async () => {
     const token = s.newToken();
     const plot = await createPlot(s, [token], {}, 100);
     const stream = await openEvents(eventsUrl(plot));
     const version = idParts((await stream.next()).id)[0];
     const tokenId = s.server.core.plots.tokensOf(plot.id as number)[0] as number;
-    const blocked = new Int32Array(new SharedArrayBuffer(4));
-    // The first round is kept waiting 200 ms without using the CPU: another process had the machine.
-    const { writes, restore } = recordWrites(version, (n) => n === 0 && Atomics.wait(blocked, 0, 0, 200));
+    const { writes, restore } = recordWrites(version);
+    // The first round waits 200 ms for a CPU (other processes had the machine), as the kernel would count it.
+    const waits = vi.spyOn(s.server.core.fanout as unknown as { cpuWaitMs(): number }, 'cpuWaitMs').mockReturnValueOnce(1000).mockReturnValueOnce(1200);
     try {
       const writer = await writerFor(token);
       writer.push(1);
@@ -318,8 +329,21 @@ describe('writes to viewers', () => {
       await writer.end();
     } finally {
       restore();
+      waits.mockRestore();
     }
     stream.close();
+  });
+
+  it('counts the time this thread waits for a CPU, from the kernel', async () => {
+    // Three busy processes beside this busy thread on this machine's cores: it must wait its turn.
+    const hogs = Array.from({ length: Math.max(2, availableParallelism()) + 1 }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+    try {
+      const before = cpuWaitMs();
+      for (const end = performance.now() + 1000; performance.now() < end && cpuWaitMs() - before < 20; );
+      expect(cpuWaitMs() - before).toBeGreaterThanOrEqual(20);
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+    }
   });
 
   it('a viewer who joins while messages wait for their write gets them in its figure, not again after it', async () => {
