@@ -101,9 +101,10 @@ it('two browsers show the firmware\'s samples and a heart rate within 2 bpm of t
   expect(lastBpm).toBeGreaterThan(30);
   expect(await a.getByRole('status', { name: 'heart rate' }).locator('.unit').textContent()).toBe('BPM');
 
-  // The page says it is live and how fast points arrive.
+  // The page says it is live and how fast points arrive (on 2 shared cores the simulated board can
+  // fall a second behind while both browsers draw, and the readout then says so: wait it out).
   expect(await a.locator('#state').textContent()).toBe('live');
-  expect(await a.locator('#rate').textContent()).toMatch(/points\/s/);
+  await expect.poll(async () => a.locator('#rate').textContent(), { timeout: 10_000 }).toMatch(/points\/s/);
 }, 240_000);
 
 it('the page, its embed at 320x240 and 640x400, and dark mode keep the layout rules; their screenshots go to docs/', async () => {
