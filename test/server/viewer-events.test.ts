@@ -305,33 +305,48 @@ describe('writes to viewers', () => {
     stream.close();
   });
 
-  it('a server that waited for a CPU during its last round of writes holds the next messages as long, then sends them together', async () => {
+  /**
+   * A viewer's writes when the round that wrote its first batch waited `waitedMs` for a CPU (other
+   * processes had the machine, as the kernel would count it) and `more` batches follow in turns of
+   * their own: each write's time and how many appends it carried.
+   */
+  async function afterWaitedRound(waitedMs: number, more: number): Promise<{ at: number; appends: number }[]> {
     const token = s.newToken();
     const plot = await createPlot(s, [token], {}, 100);
     const stream = await openEvents(eventsUrl(plot));
-    const version = idParts((await stream.next()).id)[0];
+    const { writes, restore } = recordWrites(idParts((await stream.next()).id)[0]);
     const tokenId = s.server.core.plots.tokensOf(plot.id as number)[0] as number;
-    const { writes, restore } = recordWrites(version);
-    // The first round waits 200 ms for a CPU (other processes had the machine), as the kernel would count it.
-    const waits = vi.spyOn(s.server.core.fanout as unknown as { cpuWaitMs(): number }, 'cpuWaitMs').mockReturnValueOnce(1000).mockReturnValueOnce(1200);
+    const waits = vi.spyOn(s.server.core.fanout as unknown as { cpuWaitMs(): number }, 'cpuWaitMs').mockReturnValueOnce(1000).mockReturnValueOnce(1000 + waitedMs);
     try {
       const writer = await writerFor(token);
       writer.push(1);
       await stream.next();
-      // Two batches in two turns, well within the 200 ms the last round was kept waiting.
-      writer.push(1);
-      await expect.poll(() => s.server.core.store.endIndex(tokenId)).toBe(2);
-      writer.push(1);
-      await expect.poll(() => s.server.core.store.endIndex(tokenId)).toBe(3);
-      expect([(await stream.next()).data.start, (await stream.next()).data.start]).toEqual([1, 2]);
-      expect(writes.map((w) => w.text.match(/event: append/g)?.length)).toEqual([1, 2]);
-      expect((writes[1]?.at as number) - (writes[0]?.at as number)).toBeGreaterThanOrEqual(150);
+      for (let i = 2; i <= more + 1; i++) {
+        writer.push(1);
+        await expect.poll(() => s.server.core.store.endIndex(tokenId)).toBe(i);
+      }
+      for (let i = 0; i < more; i++) await stream.next();
       await writer.end();
+      return writes.map((w) => ({ at: w.at, appends: w.text.match(/event: append/g)?.length ?? 0 }));
     } finally {
       restore();
       waits.mockRestore();
+      stream.close();
     }
-    stream.close();
+  }
+
+  it('a server that waited for a CPU during its last round of writes holds the next messages as long, then sends them together', async () => {
+    // Two batches in two turns, well within the 200 ms the last round waited.
+    const writes = await afterWaitedRound(200, 2);
+    expect(writes.map((w) => w.appends)).toEqual([1, 2]);
+    expect((writes[1]?.at as number) - (writes[0]?.at as number)).toBeGreaterThanOrEqual(150);
+  });
+
+  it('holds them 250 ms at most, however long the last round waited', async () => {
+    const writes = await afterWaitedRound(10_000, 1);
+    const gap = (writes[1]?.at as number) - (writes[0]?.at as number);
+    expect(gap).toBeGreaterThanOrEqual(200);
+    expect(gap).toBeLessThan(2000);
   });
 
   it('counts the time this thread waits for a CPU, from the kernel', async () => {
